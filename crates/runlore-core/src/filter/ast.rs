@@ -1,0 +1,107 @@
+//! The filter and ordering syntax tree.
+
+use serde::{Deserialize, Serialize};
+
+/// A boolean filter expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Compare(Comparison),
+}
+
+/// `field op value`, e.g. `metrics.acc >= 0.9`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub field: Field,
+    pub op: CompareOp,
+    pub value: Operand,
+}
+
+/// What a comparison or an order key looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Field {
+    /// `metrics.<key>`: the latest value of a metric (a number).
+    Metric(String),
+    /// `params.<key>` (also `param.`): a string.
+    Param(String),
+    /// `tags.<key>` (also `tag.`): a string.
+    Tag(String),
+    /// `attributes.<name>` (also `attribute.`, `attr.`, `run.`), or a bare
+    /// attribute name.
+    Attribute(Attribute),
+}
+
+/// Run attributes that can be filtered and ordered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Attribute {
+    /// `run_id` (also `run_uuid`, `id`): string.
+    RunId,
+    /// `run_name` (also `name`): string.
+    RunName,
+    /// `status`: string, one of the run statuses.
+    Status,
+    /// `start_time`: number, milliseconds since the epoch.
+    StartTime,
+    /// `end_time`: number, milliseconds since the epoch.
+    EndTime,
+    /// `created` (also `created_at`): number, milliseconds since the epoch.
+    Created,
+    /// `experiment_id`: string.
+    ExperimentId,
+    /// `user` (also `user_id`): string.
+    User,
+}
+
+impl Attribute {
+    /// Whether the attribute is compared as a number (else as a string).
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Attribute::StartTime | Attribute::EndTime | Attribute::Created
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// SQL LIKE with `%` and `_`, case-sensitive.
+    Like,
+    /// LIKE, case-insensitive.
+    ILike,
+    In,
+    NotIn,
+    IsNull,
+    IsNotNull,
+}
+
+/// The right-hand side of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Operand {
+    /// For `IS NULL` / `IS NOT NULL`.
+    None,
+    Number(f64),
+    String(String),
+    /// For `IN` / `NOT IN`: every element has the same type.
+    List(Vec<Literal>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Literal {
+    Number(f64),
+    String(String),
+}
+
+/// One `order_by` key: `metrics.loss ASC`, `attributes.start_time DESC`.
+/// Runs that lack the key always sort last, whatever the direction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrderKey {
+    pub field: Field,
+    pub descending: bool,
+}

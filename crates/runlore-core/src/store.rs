@@ -1,0 +1,101 @@
+//! The metadata store contract. SQLite (embedded default) and PostgreSQL
+//! implement it in `runlore-store`; every transport talks to it through
+//! `Arc<dyn MetadataStore>`, chosen once at start-up.
+//!
+//! Implementations validate nothing that [`crate::validate`] already checks
+//! at the edge, but they enforce the invariants only they can see (param
+//! immutability, uniqueness, existence).
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::filter::{Expr, OrderKey};
+use crate::ids::{ExperimentId, RunId};
+use crate::model::{
+    Experiment, HistoryPoint, Lifecycle, LifecycleView, LogBatch, LogOutcome, NewExperiment,
+    NewProject, NewRun, Page, Project, Run, RunPatch,
+};
+
+/// Largest page any list or search returns.
+pub const MAX_PAGE_SIZE: usize = 10_000;
+/// Page size when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExperimentQuery {
+    /// All projects when `None`.
+    pub project: Option<String>,
+    pub view: LifecycleView,
+    /// Case-insensitive substring of the experiment name.
+    pub name_contains: Option<String>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunQuery {
+    /// All projects when `None`.
+    pub project: Option<String>,
+    /// Any experiment when empty.
+    pub experiment_ids: Vec<ExperimentId>,
+    pub filter: Option<Expr>,
+    /// Newest first (`start_time DESC`) when empty; the run id breaks ties
+    /// so pages are stable.
+    pub order_by: Vec<OrderKey>,
+    pub view: LifecycleView,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+/// A step range of one metric's history, inclusive at both ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricRange {
+    pub key: String,
+    pub start_step: Option<i64>,
+    pub end_step: Option<i64>,
+}
+
+#[async_trait]
+pub trait MetadataStore: Send + Sync + 'static {
+    // Projects. `list_projects` with `LifecycleView::Active` hides archived
+    // and deleted projects.
+    async fn create_project(&self, new: NewProject) -> Result<Project>;
+    async fn get_project(&self, name: &str) -> Result<Project>;
+    async fn list_projects(&self, view: LifecycleView) -> Result<Vec<Project>>;
+    async fn set_project_lifecycle(&self, name: &str, lifecycle: Lifecycle) -> Result<Project>;
+
+    // Experiments. Names are unique within a project (deleted ones included,
+    // as in MLflow, so a restore never clashes).
+    async fn create_experiment(&self, new: NewExperiment) -> Result<Experiment>;
+    async fn get_experiment(&self, id: ExperimentId) -> Result<Experiment>;
+    async fn get_experiment_by_name(&self, project: &str, name: &str) -> Result<Experiment>;
+    async fn list_experiments(&self, query: ExperimentQuery) -> Result<Page<Experiment>>;
+    async fn rename_experiment(&self, id: ExperimentId, new_name: &str) -> Result<Experiment>;
+    async fn set_experiment_lifecycle(
+        &self,
+        id: ExperimentId,
+        lifecycle: Lifecycle,
+    ) -> Result<Experiment>;
+    async fn set_experiment_tag(&self, id: ExperimentId, key: &str, value: &str) -> Result<()>;
+    async fn delete_experiment_tag(&self, id: ExperimentId, key: &str) -> Result<()>;
+
+    // Runs.
+    async fn create_run(&self, new: NewRun) -> Result<Run>;
+    async fn get_run(&self, id: &RunId) -> Result<Run>;
+    async fn update_run(&self, id: &RunId, patch: RunPatch) -> Result<Run>;
+    async fn set_run_lifecycle(&self, id: &RunId, lifecycle: Lifecycle) -> Result<Run>;
+    async fn search_runs(&self, query: RunQuery) -> Result<Page<Run>>;
+    async fn delete_run_tag(&self, id: &RunId, key: &str) -> Result<()>;
+
+    /// Stores metrics, params and tags atomically: either all of the batch is
+    /// stored or none (a param conflict rejects the whole batch). A point
+    /// identical to one already stored (key, step, timestamp, value) is
+    /// skipped, so re-sending a request never duplicates points.
+    async fn log_batch(&self, id: &RunId, batch: LogBatch) -> Result<LogOutcome>;
+
+    /// One metric's points in the range, ordered by step then timestamp.
+    async fn metric_history(&self, id: &RunId, range: MetricRange) -> Result<Vec<HistoryPoint>>;
+
+    /// The metric keys a run has logged, sorted.
+    async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>>;
+}

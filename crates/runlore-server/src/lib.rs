@@ -1,0 +1,1 @@
+//! The Runlore HTTP server.

@@ -1,0 +1,1 @@
+//! Metadata stores behind [`runlore_core::MetadataStore`].
