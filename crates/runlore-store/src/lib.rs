@@ -1,1 +1,26 @@
-//! Metadata stores behind [`runlore_core::MetadataStore`].
+//! Runlore's metadata store: SQLite (embedded default). PostgreSQL follows
+//! behind the same `MetadataStore` trait.
+
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use runlore_core::{MetadataStore, Result};
+
+pub use sqlite::SqliteStore;
+
+/// File name of the SQLite database inside a data dir.
+pub const SQLITE_FILE: &str = "runlore.db";
+
+/// Opens (creating when missing) the embedded store of a data dir:
+/// `<data_dir>/runlore.db`, migrated to the latest schema.
+pub fn open_data_dir(data_dir: &Path) -> Result<Arc<dyn MetadataStore>> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        runlore_core::Error::internal(format!(
+            "cannot create data dir '{}': {e}",
+            data_dir.display()
+        ))
+    })?;
+    Ok(Arc::new(SqliteStore::open(&data_dir.join(SQLITE_FILE))?))
+}
