@@ -122,7 +122,7 @@ impl fmt::Display for ExperimentId {
 }
 
 /// Keeps user-supplied text in error messages short.
-pub(crate) fn truncate_for_message(text: &str) -> String {
+pub fn truncate_for_message(text: &str) -> String {
     const MAX: usize = 64;
     if text.chars().count() <= MAX {
         text.to_owned()

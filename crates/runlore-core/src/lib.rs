@@ -8,6 +8,7 @@ pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod model;
+pub mod names;
 pub mod store;
 pub mod time;
 pub mod validate;

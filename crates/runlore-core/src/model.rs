@@ -260,7 +260,7 @@ pub struct Run {
 
 /// Where a new run goes. The experiment (by name) and the project are created
 /// when missing, so `runlore.init(project=…, experiment=…)` needs no set-up.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewRun {
     #[serde(default = "default_project")]
     pub project: String,
@@ -287,6 +287,23 @@ pub struct NewRun {
     pub params: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+impl Default for NewRun {
+    fn default() -> NewRun {
+        NewRun {
+            project: default_project(),
+            experiment: None,
+            experiment_id: None,
+            name: None,
+            status: None,
+            start_time: None,
+            user: None,
+            parent_run_id: None,
+            params: BTreeMap::new(),
+            tags: BTreeMap::new(),
+        }
+    }
 }
 
 pub fn default_project() -> String {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use runlore_core::{MetadataStore, Result};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// File name of the SQLite database inside a data dir.
 pub const SQLITE_FILE: &str = "runlore.db";

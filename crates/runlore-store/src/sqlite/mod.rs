@@ -1,44 +1,275 @@
-//! The SQLite store (being written).
+//! The embedded SQLite store. One writer connection (SQLite allows one
+//! writer at a time anyway) and a small pool of readers, which WAL lets run
+//! beside the writer. Every call runs on tokio's blocking pool so the async
+//! server never stalls on disk.
 
-use std::path::Path;
+mod chunk;
+mod experiments;
+mod metrics;
+mod migrate;
+mod projects;
+mod runs;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use runlore_core::store::{ExperimentQuery, MetricRange, RunQuery};
 use runlore_core::*;
+use rusqlite::{Connection, OpenFlags};
 
-pub struct SqliteStore {}
+pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
+
+/// Readers kept open between calls; more are opened on demand under load.
+const IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// Maps a database failure to an internal error (its text goes to logs only).
+pub(crate) fn db_err(e: rusqlite::Error) -> Error {
+    Error::internal(format!("sqlite: {e}"))
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode
+    // keeps every committed transaction across a crash of the process.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(db_err)
+}
 
 impl SqliteStore {
-    pub fn open(_path: &Path) -> Result<SqliteStore> {
-        Ok(SqliteStore {})
+    /// Opens (creating when missing) the database file and migrates it.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut writer = Connection::open(path).map_err(|e| {
+            Error::internal(format!("cannot open database '{}': {e}", path.display()))
+        })?;
+        configure(&writer)?;
+        migrate::migrate(&mut writer)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let mut conn = inner
+                .writer
+                .lock()
+                .map_err(|_| Error::internal("sqlite writer lock poisoned"))?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let conn = inner.take_reader()?;
+            let out = f(&conn);
+            inner.return_reader(conn);
+            out
+        })
+        .await
     }
 }
 
-fn unwritten<T>() -> Result<T> {
-    Err(Error::internal("store not written yet"))
+impl Inner {
+    fn take_reader(&self) -> Result<Connection> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| Error::internal("sqlite reader pool poisoned"))?
+            .pop();
+        if let Some(conn) = pooled {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        configure(&conn)?;
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(db_err)?;
+        Ok(conn)
+    }
+
+    fn return_reader(&self, conn: Connection) {
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < IDLE_READERS
+        {
+            pool.push(conn);
+        }
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("store task failed: {e}")))?
 }
 
 #[async_trait]
 impl MetadataStore for SqliteStore {
-    async fn create_project(&self, _new: NewProject) -> Result<Project> { unwritten() }
-    async fn get_project(&self, _name: &str) -> Result<Project> { unwritten() }
-    async fn list_projects(&self, _view: LifecycleView) -> Result<Vec<Project>> { unwritten() }
-    async fn set_project_lifecycle(&self, _name: &str, _l: Lifecycle) -> Result<Project> { unwritten() }
-    async fn create_experiment(&self, _new: NewExperiment) -> Result<Experiment> { unwritten() }
-    async fn get_experiment(&self, _id: ExperimentId) -> Result<Experiment> { unwritten() }
-    async fn get_experiment_by_name(&self, _p: &str, _n: &str) -> Result<Experiment> { unwritten() }
-    async fn list_experiments(&self, _q: ExperimentQuery) -> Result<Page<Experiment>> { unwritten() }
-    async fn rename_experiment(&self, _id: ExperimentId, _n: &str) -> Result<Experiment> { unwritten() }
-    async fn set_experiment_lifecycle(&self, _id: ExperimentId, _l: Lifecycle) -> Result<Experiment> { unwritten() }
-    async fn set_experiment_tag(&self, _id: ExperimentId, _k: &str, _v: &str) -> Result<()> { unwritten() }
-    async fn delete_experiment_tag(&self, _id: ExperimentId, _k: &str) -> Result<()> { unwritten() }
-    async fn create_run(&self, _new: NewRun) -> Result<Run> { unwritten() }
-    async fn get_run(&self, _id: &RunId) -> Result<Run> { unwritten() }
-    async fn update_run(&self, _id: &RunId, _p: RunPatch) -> Result<Run> { unwritten() }
-    async fn set_run_lifecycle(&self, _id: &RunId, _l: Lifecycle) -> Result<Run> { unwritten() }
-    async fn search_runs(&self, _q: RunQuery) -> Result<Page<Run>> { unwritten() }
-    async fn delete_run_tag(&self, _id: &RunId, _k: &str) -> Result<()> { unwritten() }
-    async fn log_batch(&self, _id: &RunId, _b: LogBatch) -> Result<LogOutcome> { unwritten() }
-    async fn metric_history(&self, _id: &RunId, _r: MetricRange) -> Result<Vec<HistoryPoint>> { unwritten() }
-    async fn metric_keys(&self, _id: &RunId) -> Result<Vec<String>> { unwritten() }
+    async fn create_project(&self, new: NewProject) -> Result<Project> {
+        validate::project_name(&new.name)?;
+        validate::description(&new.description)?;
+        self.write(move |c| projects::create(c, &new)).await
+    }
+
+    async fn get_project(&self, name: &str) -> Result<Project> {
+        let name = name.to_owned();
+        self.read(move |c| projects::get(c, &name)).await
+    }
+
+    async fn list_projects(&self, view: LifecycleView) -> Result<Vec<Project>> {
+        self.read(move |c| projects::list(c, view)).await
+    }
+
+    async fn set_project_lifecycle(&self, name: &str, lifecycle: Lifecycle) -> Result<Project> {
+        let name = name.to_owned();
+        self.write(move |c| projects::set_lifecycle(c, &name, lifecycle))
+            .await
+    }
+
+    async fn create_experiment(&self, new: NewExperiment) -> Result<Experiment> {
+        validate::project_name(&new.project)?;
+        validate::display_name("experiment", &new.name)?;
+        validate::description(&new.description)?;
+        for (k, v) in &new.tags {
+            validate::key("tag", k)?;
+            validate::tag_value(k, v)?;
+        }
+        self.write(move |c| experiments::create(c, &new)).await
+    }
+
+    async fn get_experiment(&self, id: ExperimentId) -> Result<Experiment> {
+        self.read(move |c| experiments::get(c, id)).await
+    }
+
+    async fn get_experiment_by_name(&self, project: &str, name: &str) -> Result<Experiment> {
+        let (project, name) = (project.to_owned(), name.to_owned());
+        self.read(move |c| experiments::get_by_name(c, &project, &name))
+            .await
+    }
+
+    async fn list_experiments(&self, query: ExperimentQuery) -> Result<Page<Experiment>> {
+        self.read(move |c| experiments::list(c, &query)).await
+    }
+
+    async fn rename_experiment(&self, id: ExperimentId, new_name: &str) -> Result<Experiment> {
+        validate::display_name("experiment", new_name)?;
+        let new_name = new_name.to_owned();
+        self.write(move |c| experiments::rename(c, id, &new_name))
+            .await
+    }
+
+    async fn set_experiment_lifecycle(
+        &self,
+        id: ExperimentId,
+        lifecycle: Lifecycle,
+    ) -> Result<Experiment> {
+        self.write(move |c| experiments::set_lifecycle(c, id, lifecycle))
+            .await
+    }
+
+    async fn set_experiment_tag(&self, id: ExperimentId, key: &str, value: &str) -> Result<()> {
+        validate::key("tag", key)?;
+        validate::tag_value(key, value)?;
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| experiments::set_tag(c, id, &key, &value))
+            .await
+    }
+
+    async fn delete_experiment_tag(&self, id: ExperimentId, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.write(move |c| experiments::delete_tag(c, id, &key))
+            .await
+    }
+
+    async fn create_run(&self, new: NewRun) -> Result<Run> {
+        validate::new_run(&new)?;
+        self.write(move |c| runs::create(c, new)).await
+    }
+
+    async fn get_run(&self, id: &RunId) -> Result<Run> {
+        let id = id.clone();
+        self.read(move |c| runs::get(c, &id)).await
+    }
+
+    async fn update_run(&self, id: &RunId, patch: RunPatch) -> Result<Run> {
+        if let Some(name) = &patch.name {
+            validate::display_name("run", name)?;
+        }
+        let id = id.clone();
+        self.write(move |c| runs::update(c, &id, &patch)).await
+    }
+
+    async fn set_run_lifecycle(&self, id: &RunId, lifecycle: Lifecycle) -> Result<Run> {
+        let id = id.clone();
+        self.write(move |c| runs::set_lifecycle(c, &id, lifecycle))
+            .await
+    }
+
+    async fn search_runs(&self, query: RunQuery) -> Result<Page<Run>> {
+        self.read(move |c| search::search(c, &query)).await
+    }
+
+    async fn delete_run_tag(&self, id: &RunId, key: &str) -> Result<()> {
+        let (id, key) = (id.clone(), key.to_owned());
+        self.write(move |c| runs::delete_tag(c, &id, &key)).await
+    }
+
+    async fn log_batch(&self, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
+        validate::log_batch(&batch)?;
+        let id = id.clone();
+        self.write(move |c| metrics::log_batch(c, &id, batch)).await
+    }
+
+    async fn metric_history(&self, id: &RunId, range: MetricRange) -> Result<Vec<HistoryPoint>> {
+        let id = id.clone();
+        self.read(move |c| metrics::history(c, &id, &range)).await
+    }
+
+    async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>> {
+        let id = id.clone();
+        self.read(move |c| metrics::keys(c, &id)).await
+    }
 }

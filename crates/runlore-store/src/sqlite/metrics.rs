@@ -1,0 +1,322 @@
+//! Logging (metrics, params, tags in one transaction) and metric history.
+//!
+//! Points go to chunk blobs (see `chunk.rs`): a batch tops up the key's last
+//! chunk and opens new ones. Chunks may overlap in steps when a client logs
+//! out of order; reads sort, which costs nothing on already-sorted data.
+
+use std::collections::{BTreeMap, HashSet};
+
+use runlore_core::store::MetricRange;
+use runlore_core::time::now_ms;
+use runlore_core::*;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::chunk::{self, CHUNK_POINTS};
+use super::{db_err, runs};
+
+pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
+    let tx = conn.transaction().map_err(db_err)?;
+    let run = runs::active_key_of(&tx, id)?;
+    let mut outcome = LogOutcome::default();
+    for (k, v) in &batch.params {
+        if log_param(&tx, run, id, k, v)? {
+            outcome.params_written += 1;
+        }
+    }
+    for (k, v) in &batch.tags {
+        tx.prepare_cached(
+            "INSERT INTO tags (run_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+        )
+        .map_err(db_err)?
+        .execute(params![run, k, v])
+        .map_err(db_err)?;
+        outcome.tags_written += 1;
+    }
+    let now = now_ms();
+    let mut by_key: BTreeMap<String, Vec<HistoryPoint>> = BTreeMap::new();
+    for p in batch.metrics {
+        by_key.entry(p.key).or_default().push(HistoryPoint {
+            step: p.step,
+            timestamp: p.timestamp.unwrap_or(now),
+            value: p.value,
+        });
+    }
+    for (key, points) in by_key {
+        let key_id = metric_key_id(&tx, &key)?;
+        let (written, duplicate) = ingest(&tx, run, key_id, points)?;
+        outcome.metrics_written += written;
+        outcome.metrics_duplicate += duplicate;
+    }
+    if outcome != LogOutcome::default() {
+        tx.execute(
+            "UPDATE runs SET updated_at = ?1 WHERE id = ?2",
+            params![now, run],
+        )
+        .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(outcome)
+}
+
+/// Params are immutable: the same value again is accepted (and reported as
+/// not written), a different value is a conflict that rejects the batch.
+fn log_param(tx: &Transaction<'_>, run: i64, id: &RunId, key: &str, value: &str) -> Result<bool> {
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT value FROM params WHERE run_id = ?1 AND key = ?2")
+        .map_err(db_err)?
+        .query_row(params![run, key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    match existing {
+        Some(old) if old == value => Ok(false),
+        Some(old) => Err(Error::conflict(format!(
+            "param '{key}' of run '{id}' is already '{}' and params cannot change (got '{}')",
+            ids::truncate_for_message(&old),
+            ids::truncate_for_message(value)
+        ))),
+        None => {
+            tx.prepare_cached("INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?
+                .execute(params![run, key, value])
+                .map_err(db_err)?;
+            Ok(true)
+        }
+    }
+}
+
+fn metric_key_id(tx: &Transaction<'_>, key: &str) -> Result<i64> {
+    if let Some(id) = tx
+        .prepare_cached("SELECT id FROM metric_keys WHERE key = ?1")
+        .map_err(db_err)?
+        .query_row([key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?
+    {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO metric_keys (key) VALUES (?1)")
+        .map_err(db_err)?
+        .execute([key])
+        .map_err(db_err)?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Stores the new points of one key; returns (written, duplicates skipped).
+fn ingest(
+    tx: &Transaction<'_>,
+    run: i64,
+    key_id: i64,
+    mut points: Vec<HistoryPoint>,
+) -> Result<(u64, u64)> {
+    let received = points.len() as u64;
+    points.sort_by(|a, b| chunk::identity(a).cmp(&chunk::identity(b)));
+    points.dedup_by(|a, b| chunk::identity(a) == chunk::identity(b));
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Ok((0, received));
+    };
+    let (min_step, max_step) = (first.step, last.step);
+
+    // Points identical to stored ones are skipped: only chunks whose step
+    // range overlaps the batch can hold them.
+    let mut stored = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT data FROM metric_chunks
+                 WHERE run_id = ?1 AND key_id = ?2 AND max_step >= ?3 AND min_step <= ?4",
+            )
+            .map_err(db_err)?;
+        let mut rows = stmt
+            .query(params![run, key_id, min_step, max_step])
+            .map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            chunk::decode_into(
+                row.get_ref(0)
+                    .map_err(db_err)?
+                    .as_blob()
+                    .map_err(|e| Error::internal(format!("metric chunk is not a blob: {e}")))?,
+                &mut stored,
+            )?;
+        }
+    }
+    if !stored.is_empty() {
+        let seen: HashSet<_> = stored.iter().map(chunk::identity).collect();
+        points.retain(|p| !seen.contains(&chunk::identity(p)));
+    }
+    let written = points.len() as u64;
+    if points.is_empty() {
+        return Ok((0, received));
+    }
+    update_latest(tx, run, key_id, &points)?;
+
+    let tail: Option<(i64, usize, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT chunk_no, n, data FROM metric_chunks
+             WHERE run_id = ?1 AND key_id = ?2 ORDER BY chunk_no DESC LIMIT 1",
+        )
+        .map_err(db_err)?
+        .query_row(params![run, key_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(db_err)?;
+    let mut next_no = 0;
+    let mut rest = points.as_slice();
+    if let Some((no, n, data)) = tail {
+        next_no = no + 1;
+        if n < CHUNK_POINTS {
+            let take = (CHUNK_POINTS - n).min(rest.len());
+            let mut merged = Vec::with_capacity(n + take);
+            chunk::decode_into(&data, &mut merged)?;
+            merged.extend_from_slice(&rest[..take]);
+            chunk::sort_points(&mut merged);
+            write_chunk(tx, run, key_id, no, &merged)?;
+            rest = &rest[take..];
+        }
+    }
+    for part in rest.chunks(CHUNK_POINTS) {
+        let mut part = part.to_vec();
+        chunk::sort_points(&mut part);
+        write_chunk(tx, run, key_id, next_no, &part)?;
+        next_no += 1;
+    }
+    Ok((written, received - written))
+}
+
+fn write_chunk(
+    tx: &Transaction<'_>,
+    run: i64,
+    key_id: i64,
+    chunk_no: i64,
+    points: &[HistoryPoint],
+) -> Result<()> {
+    let min_step = points.iter().map(|p| p.step).min().unwrap_or(0);
+    let max_step = points.iter().map(|p| p.step).max().unwrap_or(0);
+    tx.prepare_cached(
+        "INSERT INTO metric_chunks (run_id, key_id, chunk_no, min_step, max_step, n, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (run_id, key_id, chunk_no) DO UPDATE SET
+             min_step = excluded.min_step, max_step = excluded.max_step,
+             n = excluded.n, data = excluded.data",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        run,
+        key_id,
+        chunk_no,
+        min_step,
+        max_step,
+        points.len() as i64,
+        chunk::encode(points)
+    ])
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// The latest value is the point with the highest step, then the latest
+/// timestamp, then the larger value (MLflow's rule).
+fn update_latest(
+    tx: &Transaction<'_>,
+    run: i64,
+    key_id: i64,
+    points: &[HistoryPoint],
+) -> Result<()> {
+    let rank = |p: &HistoryPoint| (p.step, p.timestamp, p.value.0);
+    let Some(best) = points.iter().max_by(|a, b| {
+        rank(a)
+            .partial_cmp(&rank(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }) else {
+        return Ok(());
+    };
+    let current: Option<(i64, i64, Option<f64>)> = tx
+        .prepare_cached(
+            "SELECT step, timestamp, value FROM latest_metrics WHERE run_id = ?1 AND key_id = ?2",
+        )
+        .map_err(db_err)?
+        .query_row(params![run, key_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(db_err)?;
+    let newer = match current {
+        None => true,
+        Some((step, ts, value)) => {
+            (best.step, best.timestamp) > (step, ts)
+                || ((best.step, best.timestamp) == (step, ts)
+                    && value.is_some_and(|v| best.value.0 > v))
+        }
+    };
+    if newer {
+        let v = best.value.0;
+        tx.prepare_cached(
+            "INSERT INTO latest_metrics (run_id, key_id, value, is_nan, step, timestamp)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (run_id, key_id) DO UPDATE SET value = excluded.value,
+                 is_nan = excluded.is_nan, step = excluded.step, timestamp = excluded.timestamp",
+        )
+        .map_err(db_err)?
+        .execute(params![
+            run,
+            key_id,
+            (!v.is_nan()).then_some(v),
+            v.is_nan(),
+            best.step,
+            best.timestamp
+        ])
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub fn history(conn: &Connection, id: &RunId, range: &MetricRange) -> Result<Vec<HistoryPoint>> {
+    let run = runs::key_of(conn, id)?;
+    let key_id: Option<i64> = conn
+        .prepare_cached("SELECT id FROM metric_keys WHERE key = ?1")
+        .map_err(db_err)?
+        .query_row([&range.key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    let Some(key_id) = key_id else {
+        return Ok(Vec::new());
+    };
+    let lo = range.start_step.unwrap_or(i64::MIN);
+    let hi = range.end_step.unwrap_or(i64::MAX);
+    let mut points = Vec::new();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT data FROM metric_chunks
+             WHERE run_id = ?1 AND key_id = ?2 AND max_step >= ?3 AND min_step <= ?4
+             ORDER BY chunk_no",
+        )
+        .map_err(db_err)?;
+    let mut rows = stmt.query(params![run, key_id, lo, hi]).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let blob = row
+            .get_ref(0)
+            .map_err(db_err)?
+            .as_blob()
+            .map_err(|e| Error::internal(format!("metric chunk is not a blob: {e}")))?;
+        chunk::decode_into(blob, &mut points)?;
+    }
+    if range.start_step.is_some() || range.end_step.is_some() {
+        points.retain(|p| p.step >= lo && p.step <= hi);
+    }
+    chunk::sort_points(&mut points);
+    Ok(points)
+}
+
+pub fn keys(conn: &Connection, id: &RunId) -> Result<Vec<String>> {
+    let run = runs::key_of(conn, id)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT mk.key FROM latest_metrics lm JOIN metric_keys mk ON mk.id = lm.key_id
+             WHERE lm.run_id = ?1 ORDER BY mk.key",
+        )
+        .map_err(db_err)?;
+    stmt.query_map([run], |r| r.get(0))
+        .map_err(db_err)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(db_err)
+}
