@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask …`: the project's own automation, so a newcomer needs two
+//! commands and nothing else: `cargo xtask serve` and `cargo xtask test`.
+
+mod bench;
+mod process;
+mod serve;
+mod test;
+mod ui;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Runlore project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build (UI when present, then the release binary) and start the server
+    /// on the embedded default store. Extra arguments go to `runlore server`.
+    Serve {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run everything the project tests: formatting, lints, unit, store,
+    /// server and CLI tests, installing what they need first.
+    Test {
+        /// Skip `cargo fmt --check` and clippy.
+        #[arg(long)]
+        no_lint: bool,
+    },
+    /// Build the web UI (npm ci + vite build) when ui/ exists.
+    Ui,
+    /// Run the benchmarks against a release build and print the figures
+    /// (docs/benchmarks.md records them).
+    Bench {
+        /// Smaller workloads, for checking that the harness works.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { args } => serve::run(&args),
+        Command::Test { no_lint } => test::run(!no_lint),
+        Command::Ui => ui::build().map(|_| ()),
+        Command::Bench { quick } => bench::run(quick),
+    }
+}

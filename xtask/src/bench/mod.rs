@@ -1,0 +1,93 @@
+//! `cargo xtask bench`: the performance budgets of DESIGN.md, measured
+//! against a release build of the real server over loopback HTTP. Figures
+//! are printed as a Markdown table for docs/benchmarks.md.
+
+mod http;
+mod workloads;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::process::{build_release_binary, target_dir};
+
+/// Sizes of the workloads; `quick` shrinks them to check the harness.
+pub struct Sizes {
+    pub ingest_points: usize,
+    pub batch_points: usize,
+    pub search_runs: usize,
+    pub repeats: usize,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Sizes {
+        if quick {
+            Sizes { ingest_points: 100_000, batch_points: 10_000, search_runs: 2_000, repeats: 3 }
+        } else {
+            Sizes { ingest_points: 1_000_000, batch_points: 10_000, search_runs: 100_000, repeats: 15 }
+        }
+    }
+}
+
+/// The server under test; stopped (by its PID, which we started) on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(binary: &std::path::Path, data_dir: &std::path::Path) -> Result<Server> {
+        let mut child = Command::new(binary)
+            .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start runlore server")?;
+        let stdout = child.stdout.take().context("no stdout from runlore server")?;
+        let mut lines = BufReader::new(stdout).lines();
+        // The server prints one line with its address once it listens.
+        for _ in 0..20 {
+            let Some(line) = lines.next() else { break };
+            let line = line?;
+            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                return Ok(Server { child, url: url.trim_end_matches([',', ')']).to_owned() });
+            }
+        }
+        let _ = child.kill();
+        bail!("runlore server did not print its address")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn run(quick: bool) -> Result<()> {
+    let sizes = Sizes::new(quick);
+    let binary = build_release_binary()?;
+    let data_dir = target_dir().join("bench").join(format!("data-{}", std::process::id()));
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    std::fs::create_dir_all(&data_dir)?;
+    let started = std::time::Instant::now();
+    let server = Server::start(&binary, &data_dir)?;
+    let startup = started.elapsed();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(workloads::all(&server.url, &sizes, startup));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let report = report?;
+    println!("{report}");
+    let out = target_dir().join("bench").join("report.md");
+    std::fs::write(&out, &report)?;
+    eprintln!("xtask> report written to {}", out.display());
+    std::thread::sleep(Duration::from_millis(10));
+    Ok(())
+}
