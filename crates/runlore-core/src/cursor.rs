@@ -14,7 +14,11 @@ pub fn encode(offset: u64, fingerprint: u64) -> String {
 
 /// Reads a cursor back; `fingerprint` must be that of the current query.
 pub fn decode(cursor: &str, fingerprint: u64) -> Result<u64> {
-    let bad = || Error::invalid("invalid page cursor: pass back the next_cursor of a previous page of the same query");
+    let bad = || {
+        Error::invalid(
+            "invalid page cursor: pass back the next_cursor of a previous page of the same query",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = text.split(':');

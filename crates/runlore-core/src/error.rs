@@ -87,7 +87,10 @@ impl Error {
     }
 
     pub fn already_exists(what: &str, id: impl fmt::Display) -> Error {
-        Error::new(ErrorKind::AlreadyExists, format!("{what} '{id}' already exists"))
+        Error::new(
+            ErrorKind::AlreadyExists,
+            format!("{what} '{id}' already exists"),
+        )
     }
 
     pub fn invalid(message: impl Into<String>) -> Error {

@@ -13,8 +13,8 @@ const NOUNS: &[&str] = &[
     "ant", "badger", "bear", "bee", "bison", "cat", "cobra", "crane", "deer", "dolphin", "eagle",
     "falcon", "ferret", "finch", "fox", "gecko", "goat", "hare", "hawk", "heron", "ibis", "koala",
     "lark", "lemur", "lion", "lynx", "mole", "moose", "newt", "otter", "owl", "panda", "puma",
-    "quail", "raven", "seal", "shark", "sloth", "snail", "swan", "tiger", "trout", "whale",
-    "wolf", "yak", "zebra",
+    "quail", "raven", "seal", "shark", "sloth", "snail", "swan", "tiger", "trout", "whale", "wolf",
+    "yak", "zebra",
 ];
 
 /// A name picked from `seed` (callers pass random bits, e.g. from the run id).

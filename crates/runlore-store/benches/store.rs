@@ -42,21 +42,35 @@ fn history(c: &mut Criterion) {
                 })
                 .collect();
             store
-                .log_batch(&run.id, LogBatch { metrics, ..Default::default() })
+                .log_batch(
+                    &run.id,
+                    LogBatch {
+                        metrics,
+                        ..Default::default()
+                    },
+                )
                 .await
                 .expect("log");
         }
         run.id
     });
-    let range = MetricRange { key: "loss".into(), ..Default::default() };
+    let range = MetricRange {
+        key: "loss".into(),
+        ..Default::default()
+    };
     let mut group = c.benchmark_group("history_1m");
     group.sample_size(20);
     group.bench_function("full_read", |b| {
-        b.iter(|| rt.block_on(store.metric_history(&id, range.clone())).expect("history"))
+        b.iter(|| {
+            rt.block_on(store.metric_history(&id, range.clone()))
+                .expect("history")
+        })
     });
     group.bench_function("downsampled_2000", |b| {
         b.iter(|| {
-            let points = rt.block_on(store.metric_history(&id, range.clone())).expect("history");
+            let points = rt
+                .block_on(store.metric_history(&id, range.clone()))
+                .expect("history");
             downsample(&points, 2000)
         })
     });
@@ -83,10 +97,21 @@ fn search(c: &mut Criterion) {
             let loss = ((i as u64).wrapping_mul(40_503) % 10_000) as f64 / 10_000.0;
             let metrics = [("acc", acc), ("loss", loss)]
                 .into_iter()
-                .map(|(k, v)| MetricPoint { key: k.into(), value: MetricValue(v), step: 1, timestamp: Some(1) })
+                .map(|(k, v)| MetricPoint {
+                    key: k.into(),
+                    value: MetricValue(v),
+                    step: 1,
+                    timestamp: Some(1),
+                })
                 .collect();
             store
-                .log_batch(&run.id, LogBatch { metrics, ..Default::default() })
+                .log_batch(
+                    &run.id,
+                    LogBatch {
+                        metrics,
+                        ..Default::default()
+                    },
+                )
                 .await
                 .expect("log");
         }
@@ -101,7 +126,10 @@ fn search(c: &mut Criterion) {
     let mut group = c.benchmark_group("search_100k");
     group.sample_size(20);
     group.bench_function("filter_and_order_first_100", |b| {
-        b.iter(|| rt.block_on(store.search_runs(query.clone())).expect("search"))
+        b.iter(|| {
+            rt.block_on(store.search_runs(query.clone()))
+                .expect("search")
+        })
     });
     group.finish();
 }

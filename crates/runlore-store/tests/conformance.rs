@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // test helpers panic on failure by design
 //! The store conformance suite, on real SQLite files. Every backend must
 //! pass it; the checks take `&dyn MetadataStore` so PostgreSQL can reuse them.
 

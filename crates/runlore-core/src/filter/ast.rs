@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A boolean filter expression.
+/// A boolean filter expression. The parser groups a chain `a AND b AND c …`
+/// into a balanced tree (AND and OR are associative), so the depth stays
+/// logarithmic in the length of the chain; consumers must not rely on any
+/// particular grouping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
     And(Box<Expr>, Box<Expr>),
@@ -54,6 +57,32 @@ pub enum Attribute {
 }
 
 impl Attribute {
+    pub const ALL: [Attribute; 8] = [
+        Attribute::RunId,
+        Attribute::RunName,
+        Attribute::Status,
+        Attribute::StartTime,
+        Attribute::EndTime,
+        Attribute::Created,
+        Attribute::ExperimentId,
+        Attribute::User,
+    ];
+
+    /// The canonical spelling in the filter language; the parser also
+    /// accepts the aliases listed on each variant.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attribute::RunId => "run_id",
+            Attribute::RunName => "run_name",
+            Attribute::Status => "status",
+            Attribute::StartTime => "start_time",
+            Attribute::EndTime => "end_time",
+            Attribute::Created => "created",
+            Attribute::ExperimentId => "experiment_id",
+            Attribute::User => "user",
+        }
+    }
+
     /// Whether the attribute is compared as a number (else as a string).
     pub fn is_numeric(self) -> bool {
         matches!(
@@ -86,9 +115,12 @@ pub enum CompareOp {
 pub enum Operand {
     /// For `IS NULL` / `IS NOT NULL`.
     None,
+    /// Always finite.
     Number(f64),
+    /// Status values are canonical (`FINISHED`; `SCHEDULED` becomes
+    /// `PLANNED`), except as LIKE/ILIKE patterns, which are kept as written.
     String(String),
-    /// For `IN` / `NOT IN`: every element has the same type.
+    /// For `IN` / `NOT IN`: non-empty, and every element has the same type.
     List(Vec<Literal>),
 }
 

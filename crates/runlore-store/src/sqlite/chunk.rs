@@ -37,7 +37,7 @@ pub fn encode(points: &[HistoryPoint]) -> Vec<u8> {
 
 /// Appends the points of `blob` to `out`.
 pub fn decode_into(blob: &[u8], out: &mut Vec<HistoryPoint>) -> Result<()> {
-    if blob.len() % POINT_BYTES != 0 {
+    if !blob.len().is_multiple_of(POINT_BYTES) {
         return Err(Error::internal(format!(
             "corrupt metric chunk: {} bytes is not a multiple of {POINT_BYTES}",
             blob.len()
@@ -60,7 +60,7 @@ pub fn decode_into(blob: &[u8], out: &mut Vec<HistoryPoint>) -> Result<()> {
 }
 
 pub fn sort_points(points: &mut [HistoryPoint]) {
-    points.sort_by(|a, b| (a.step, a.timestamp).cmp(&(b.step, b.timestamp)));
+    points.sort_by_key(|p| (p.step, p.timestamp));
 }
 
 #[cfg(test)]

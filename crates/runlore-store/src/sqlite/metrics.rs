@@ -110,7 +110,7 @@ fn ingest(
     mut points: Vec<HistoryPoint>,
 ) -> Result<(u64, u64)> {
     let received = points.len() as u64;
-    points.sort_by(|a, b| chunk::identity(a).cmp(&chunk::identity(b)));
+    points.sort_by_key(chunk::identity);
     points.dedup_by(|a, b| chunk::identity(a) == chunk::identity(b));
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return Ok((0, received));
