@@ -116,21 +116,44 @@ fn search(c: &mut Criterion) {
                 .expect("log");
         }
     });
-    let query = RunQuery {
-        project: Some("bench".into()),
-        filter: parse_filter("metrics.acc > 0.5 AND params.lr = '0.01'").expect("filter"),
-        order_by: parse_order_by(&["metrics.loss DESC"]).expect("order"),
-        limit: 100,
-        ..Default::default()
-    };
     let mut group = c.benchmark_group("search_100k");
     group.sample_size(20);
-    group.bench_function("filter_and_order_first_100", |b| {
-        b.iter(|| {
-            rt.block_on(store.search_runs(query.clone()))
-                .expect("search")
-        })
-    });
+    for (name, filter, order) in [
+        (
+            "broad_filter_order_by_metric",
+            "metrics.acc > 0.5 AND params.lr = '0.01'",
+            "metrics.loss DESC",
+        ),
+        (
+            "selective_filter_order_by_metric",
+            "metrics.acc > 0.999 AND params.lr = '0.01'",
+            "metrics.loss DESC",
+        ),
+        (
+            "tag_like_or_default_order",
+            "tags.team LIKE 'vision%' OR metrics.loss < 0.1",
+            "start_time DESC",
+        ),
+        ("two_order_keys", "params.lr IN ('0.1', '0.3')", "params.lr"),
+    ] {
+        let mut order_by = parse_order_by(&[order]).expect("order");
+        if name == "two_order_keys" {
+            order_by.extend(parse_order_by(&["metrics.acc DESC"]).expect("order"));
+        }
+        let query = RunQuery {
+            project: Some("bench".into()),
+            filter: parse_filter(filter).expect("filter"),
+            order_by,
+            limit: 100,
+            ..Default::default()
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                rt.block_on(store.search_runs(query.clone()))
+                    .expect("search")
+            })
+        });
+    }
     group.finish();
 }
 

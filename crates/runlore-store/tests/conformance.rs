@@ -517,6 +517,7 @@ async fn search_pages_cover_every_run_once() {
             .unwrap();
     }
     let mut names = Vec::new();
+    let mut values = Vec::new();
     let mut cursor = None;
     for _ in 0..20 {
         let page = store
@@ -529,6 +530,7 @@ async fn search_pages_cover_every_run_once() {
             })
             .await
             .unwrap();
+        values.extend(page.items.iter().map(|r| r.metrics[0].value.0));
         names.extend(page.items.into_iter().map(|r| r.name));
         cursor = page.next_cursor;
         if cursor.is_none() {
@@ -536,6 +538,7 @@ async fn search_pages_cover_every_run_once() {
         }
     }
     assert_eq!(names.len(), 25);
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
     let mut unique = names.clone();
     unique.sort();
     unique.dedup();

@@ -45,6 +45,7 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
 CREATE INDEX runs_by_project ON runs (project_id, start_time);
+CREATE INDEX runs_by_start_time ON runs (start_time);
 
 CREATE TABLE params (
     run_id INTEGER NOT NULL REFERENCES runs(id),

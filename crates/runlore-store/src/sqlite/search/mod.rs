@@ -1,0 +1,230 @@
+//! Run search: the filter and the order become SQL, and only the requested
+//! page of runs is loaded.
+//!
+//! Two plans answer the same query with the same order:
+//! - the *ordered scan* walks an index in the requested order (a metric's
+//!   latest values, a param or tag's values, or start times), checks each run
+//!   against the filter with primary-key probes, and stops after one page:
+//!   milliseconds when many runs match, but slow when few do;
+//! - the *set plan* builds the set of matching runs from the filter's
+//!   indexes and sorts it: fast when few runs match.
+//!
+//! The ordered scan runs first under a small time budget (SQLite's progress
+//! handler interrupts it); when it runs out, or cannot prove the page is
+//! complete (runs that lack the order key sort last and are not in its
+//! index), the set plan answers. Both plans order by the key, then the run's
+//! internal id in the key's direction, so pages agree whichever plan ran.
+
+mod predicate;
+
+use std::time::{Duration, Instant};
+
+use runlore_core::filter::{Attribute, Field, OrderKey};
+use runlore_core::store::RunQuery;
+use runlore_core::{LifecycleView, Page, Result, Run, cursor};
+use rusqlite::Connection;
+
+use super::{db_err, experiments, runs};
+use predicate::{Mode, Sql, attribute_column, expr_sql};
+
+/// How long the ordered scan may run before the set plan takes over.
+const ORDERED_SCAN_BUDGET: Duration = Duration::from_millis(8);
+/// SQLite VM instructions between two checks of the budget.
+const PROGRESS_OPS: i32 = 2_000;
+
+pub fn search(conn: &Connection, query: &RunQuery) -> Result<Page<Run>> {
+    let limit = experiments::page_size(query.limit)?;
+    let fingerprint = cursor::fingerprint(&[&format!(
+        "runs|{:?}|{:?}|{:?}|{:?}|{:?}",
+        query.project, query.experiment_ids, query.filter, query.order_by, query.view
+    )]);
+    let offset = match &query.cursor {
+        Some(c) => cursor::decode(c, fingerprint)?,
+        None => 0,
+    };
+    let want = limit + 1;
+    let keys = match ordered_scan(conn, query, want, offset)? {
+        Some(keys) => keys,
+        None => set_plan(conn, query, want, offset)?,
+    };
+    let more = keys.len() > limit;
+    let items = runs::load(conn, &keys[..keys.len().min(limit)])?;
+    let next_cursor = more.then(|| cursor::encode(offset + limit as u64, fingerprint));
+    Ok(Page { items, next_cursor })
+}
+
+/// The first order key, or the default (newest first).
+fn primary_order(query: &RunQuery) -> OrderKey {
+    query.order_by.first().cloned().unwrap_or(OrderKey {
+        field: Field::Attribute(Attribute::StartTime),
+        descending: true,
+    })
+}
+
+fn direction(descending: bool) -> &'static str {
+    if descending { "DESC" } else { "ASC" }
+}
+
+/// Scope conditions (lifecycle, project, experiments) on `runs r`.
+fn scope(sql: &mut Sql, query: &RunQuery) -> Vec<String> {
+    let mut conditions = vec![
+        match query.view {
+            LifecycleView::Active => "r.lifecycle = 'active'",
+            LifecycleView::Inactive => "r.lifecycle <> 'active'",
+            LifecycleView::All => "1 = 1",
+        }
+        .to_owned(),
+    ];
+    if let Some(project) = &query.project {
+        let p = sql.arg(project.clone());
+        conditions.push(format!(
+            "r.project_id = (SELECT id FROM projects WHERE name = {p})"
+        ));
+    }
+    if !query.experiment_ids.is_empty() {
+        let ids = query
+            .experiment_ids
+            .iter()
+            .map(|id| id.value().to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        conditions.push(format!("r.experiment_id IN ({ids})"));
+    }
+    conditions
+}
+
+fn run_keys(conn: &Connection, text: &str, sql: &Sql) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare(text)?;
+    stmt.query_map(rusqlite::params_from_iter(sql.args.iter()), |r| r.get(0))?
+        .collect()
+}
+
+/// The ordered scan; `None` when it does not apply, ran out of time, or
+/// found fewer than `want` runs (the rest may lack the order key).
+fn ordered_scan(
+    conn: &Connection,
+    query: &RunQuery,
+    want: usize,
+    offset: u64,
+) -> Result<Option<Vec<i64>>> {
+    if query.order_by.len() > 1 {
+        return Ok(None);
+    }
+    let order = primary_order(query);
+    let dir = direction(order.descending);
+    let mut sql = Sql::default();
+    let (from, mut conditions, order_by) = match &order.field {
+        Field::Metric(key) => {
+            let k = sql.arg(key.clone());
+            (
+                "latest_metrics o CROSS JOIN runs r ON r.id = o.run_id".to_owned(),
+                vec![
+                    format!("o.key_id = (SELECT id FROM metric_keys WHERE key = {k})"),
+                    "o.value IS NOT NULL".to_owned(),
+                ],
+                format!("o.value {dir}, o.run_id {dir}"),
+            )
+        }
+        Field::Param(key) | Field::Tag(key) => {
+            let table = if matches!(order.field, Field::Param(_)) {
+                "params"
+            } else {
+                "tags"
+            };
+            let k = sql.arg(key.clone());
+            (
+                format!("{table} o CROSS JOIN runs r ON r.id = o.run_id"),
+                vec![format!("o.key = {k}")],
+                format!("o.value {dir}, o.run_id {dir}"),
+            )
+        }
+        Field::Attribute(Attribute::StartTime) => (
+            "runs r".to_owned(),
+            vec!["r.start_time IS NOT NULL".to_owned()],
+            format!("r.start_time {dir}, r.id {dir}"),
+        ),
+        Field::Attribute(_) => return Ok(None),
+    };
+    conditions.extend(scope(&mut sql, query));
+    if let Some(filter) = &query.filter {
+        conditions.push(expr_sql(&mut sql, filter, Mode::Probe)?);
+    }
+    let text = format!(
+        "SELECT r.id FROM {from} WHERE {} ORDER BY {order_by} LIMIT {want} OFFSET {offset}",
+        conditions.join(" AND ")
+    );
+    let started = Instant::now();
+    conn.progress_handler(
+        PROGRESS_OPS,
+        Some(move || started.elapsed() > ORDERED_SCAN_BUDGET),
+    );
+    let result = run_keys(conn, &text, &sql);
+    conn.progress_handler(0, None::<fn() -> bool>);
+    match result {
+        Ok(keys) if keys.len() == want => Ok(Some(keys)),
+        Ok(_) => Ok(None),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(db_err(e)),
+    }
+}
+
+/// The set plan: complete for any query.
+fn set_plan(conn: &Connection, query: &RunQuery, want: usize, offset: u64) -> Result<Vec<i64>> {
+    let mut sql = Sql::default();
+    let mut joins = String::new();
+    let mut order = Vec::new();
+    for (i, key) in query.order_by.iter().enumerate() {
+        let column = order_column(&mut sql, &mut joins, i, &key.field);
+        // Runs that lack the key sort last in both directions.
+        order.push(format!(
+            "{column} IS NULL, {column} {}",
+            direction(key.descending)
+        ));
+    }
+    let primary = primary_order(query);
+    if query.order_by.is_empty() {
+        order.push("r.start_time IS NULL, r.start_time DESC".to_owned());
+    }
+    order.push(format!("r.id {}", direction(primary.descending)));
+    let mut conditions = scope(&mut sql, query);
+    if let Some(filter) = &query.filter {
+        conditions.push(expr_sql(&mut sql, filter, Mode::Sets)?);
+    }
+    let text = format!(
+        "SELECT r.id FROM runs r{joins} WHERE {} ORDER BY {} LIMIT {want} OFFSET {offset}",
+        conditions.join(" AND "),
+        order.join(", "),
+    );
+    run_keys(conn, &text, &sql).map_err(db_err)
+}
+
+fn order_column(sql: &mut Sql, joins: &mut String, i: usize, field: &Field) -> String {
+    let alias = format!("o{i}");
+    match field {
+        Field::Metric(key) => {
+            let k = sql.arg(key.clone());
+            joins.push_str(&format!(
+                " LEFT JOIN latest_metrics {alias} ON {alias}.run_id = r.id
+                  AND {alias}.key_id = (SELECT id FROM metric_keys WHERE key = {k})"
+            ));
+            format!("{alias}.value")
+        }
+        Field::Param(key) | Field::Tag(key) => {
+            let table = if matches!(field, Field::Param(_)) {
+                "params"
+            } else {
+                "tags"
+            };
+            let k = sql.arg(key.clone());
+            joins.push_str(&format!(
+                " LEFT JOIN {table} {alias} ON {alias}.run_id = r.id AND {alias}.key = {k}"
+            ));
+            format!("{alias}.value")
+        }
+        Field::Attribute(attr) => attribute_column(*attr).to_owned(),
+    }
+}
