@@ -581,3 +581,52 @@ async fn data_survives_reopening_and_schema_is_checked() {
     let err = runlore_store::open_data_dir(dir.path()).err().unwrap();
     assert!(err.message().contains("999"), "{}", err.message());
 }
+
+#[tokio::test]
+async fn pages_ordered_by_several_keys_match_the_expected_order() {
+    let (_dir, store) = open();
+    let mut expected = Vec::new();
+    for i in 0..30i64 {
+        let run = new_run(store.as_ref(), "s", &format!("r{i:02}")).await;
+        let mut b = LogBatch::default();
+        b.params.insert("group".into(), format!("g{}", i % 3));
+        if i % 7 != 0 {
+            b.metrics.push(point("m", 0, 1, (i % 4) as f64));
+        }
+        store.log_batch(&run.id, b).await.unwrap();
+        expected.push((
+            format!("g{}", i % 3),
+            (i % 7 != 0).then_some(i % 4),
+            i,
+            run.name,
+        ));
+    }
+    // group ASC, then m DESC with missing m last, then creation order.
+    expected.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.is_none().cmp(&b.1.is_none()))
+            .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+    });
+    let expected: Vec<String> = expected.into_iter().map(|e| e.3).collect();
+    let mut names = Vec::new();
+    let mut cursor = None;
+    for _ in 0..20 {
+        let page = store
+            .search_runs(RunQuery {
+                project: Some("s".into()),
+                order_by: parse_order_by(&["params.group", "metrics.m DESC"]).unwrap(),
+                limit: 4,
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        names.extend(page.items.into_iter().map(|r| r.name));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names, expected);
+}

@@ -107,13 +107,12 @@ fn ordered_scan(
     want: usize,
     offset: u64,
 ) -> Result<Option<Vec<i64>>> {
-    if query.order_by.len() > 1 {
-        return Ok(None);
-    }
     let order = primary_order(query);
     let dir = direction(order.descending);
     let mut sql = Sql::default();
-    let (from, mut conditions, order_by) = match &order.field {
+    // (source rows, conditions, the key's column, the run id column): the
+    // source's index yields rows in (key, run id) order.
+    let (from, mut conditions, key_column, id_column) = match &order.field {
         Field::Metric(key) => {
             let k = sql.arg(key.clone());
             (
@@ -122,7 +121,8 @@ fn ordered_scan(
                     format!("o.key_id = (SELECT id FROM metric_keys WHERE key = {k})"),
                     "o.value IS NOT NULL".to_owned(),
                 ],
-                format!("o.value {dir}, o.run_id {dir}"),
+                "o.value",
+                "o.run_id",
             )
         }
         Field::Param(key) | Field::Tag(key) => {
@@ -135,23 +135,38 @@ fn ordered_scan(
             (
                 format!("{table} o CROSS JOIN runs r ON r.id = o.run_id"),
                 vec![format!("o.key = {k}")],
-                format!("o.value {dir}, o.run_id {dir}"),
+                "o.value",
+                "o.run_id",
             )
         }
         Field::Attribute(Attribute::StartTime) => (
             "runs r".to_owned(),
             vec!["r.start_time IS NOT NULL".to_owned()],
-            format!("r.start_time {dir}, r.id {dir}"),
+            "r.start_time",
+            "r.id",
         ),
         Field::Attribute(_) => return Ok(None),
     };
+    // Later keys order runs that tie on the first; SQLite sorts each group
+    // of ties as the scan reaches it and still stops after one page.
+    let mut joins = String::new();
+    let mut order_by = vec![format!("{key_column} {dir}")];
+    for (i, key) in query.order_by.iter().enumerate().skip(1) {
+        let column = order_column(&mut sql, &mut joins, i, &key.field);
+        order_by.push(format!(
+            "{column} IS NULL, {column} {}",
+            direction(key.descending)
+        ));
+    }
+    order_by.push(format!("{id_column} {dir}"));
     conditions.extend(scope(&mut sql, query));
     if let Some(filter) = &query.filter {
         conditions.push(expr_sql(&mut sql, filter, Mode::Probe)?);
     }
     let text = format!(
-        "SELECT r.id FROM {from} WHERE {} ORDER BY {order_by} LIMIT {want} OFFSET {offset}",
-        conditions.join(" AND ")
+        "SELECT r.id FROM {from}{joins} WHERE {} ORDER BY {} LIMIT {want} OFFSET {offset}",
+        conditions.join(" AND "),
+        order_by.join(", ")
     );
     let started = Instant::now();
     conn.progress_handler(
