@@ -1,1 +1,125 @@
-//! The Runlore HTTP server.
+//! The Runlore HTTP server: `/health`, the native API under `/api/v1` with
+//! its OpenAPI document, and the web UI's files.
+//!
+//! [`serve`] is the one entry point: the binary calls it with a bound
+//! listener and a shutdown future (SIGINT/SIGTERM); tests call it with a
+//! listener on port 0 and a channel.
+
+mod api;
+mod error;
+mod extract;
+mod ui;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use runlore_core::MetadataStore;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+/// Request bodies larger than this are refused with 413 unless configured.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where the embedded store lives (`runlore.db`).
+    pub data_dir: PathBuf,
+    pub max_body_bytes: usize,
+    /// A built web UI to serve at `/`, if any.
+    pub ui_dir: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            data_dir: PathBuf::from("runlore-data"),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            ui_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the store: {0}")]
+    Store(#[from] runlore_core::Error),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn MetadataStore>,
+    pub max_body_bytes: usize,
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets requests
+/// in flight finish (a log request that was accepted is committed).
+pub async fn serve(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let store = runlore_store::open_data_dir(&config.data_dir)?;
+    let app = router(store, &config);
+    // Nagle's algorithm against delayed ACKs costs ~40 ms per small
+    // request/response pair; every accepted connection turns it off.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// The whole application, for in-process use.
+pub fn router(store: Arc<dyn MetadataStore>, config: &ServerConfig) -> Router {
+    let state = AppState {
+        store,
+        max_body_bytes: config.max_body_bytes,
+    };
+    api::routes(config.max_body_bytes)
+        .merge(ui::routes(config.ui_dir.clone()))
+        .with_state(state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

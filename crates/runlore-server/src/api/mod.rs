@@ -1,0 +1,102 @@
+//! The native API, `/api/v1`: thin handlers over the `MetadataStore`.
+
+mod experiments;
+mod metrics;
+mod openapi;
+mod projects;
+mod runs;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use runlore_core::LifecycleView;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes(max_body_bytes: usize) -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/projects", post(projects::create).get(projects::list))
+        .route("/projects/{name}", get(projects::get))
+        .route("/projects/{name}/archive", post(projects::archive))
+        .route("/projects/{name}/unarchive", post(projects::unarchive))
+        .route(
+            "/experiments",
+            post(experiments::create).get(experiments::list),
+        )
+        .route(
+            "/experiments/{id}",
+            get(experiments::get)
+                .patch(experiments::rename)
+                .delete(experiments::delete),
+        )
+        .route("/experiments/{id}/restore", post(experiments::restore))
+        .route(
+            "/experiments/{id}/tags/{key}",
+            put(experiments::set_tag).delete(experiments::delete_tag),
+        )
+        .route("/runs", post(runs::create).get(runs::list))
+        .route("/runs/search", post(runs::search))
+        .route(
+            "/runs/{id}",
+            get(runs::get).patch(runs::update).delete(runs::delete),
+        )
+        .route("/runs/{id}/restore", post(runs::restore))
+        .route("/runs/{id}/log", post(runs::log))
+        .route(
+            "/runs/{id}/tags/{key}",
+            axum::routing::delete(runs::delete_tag),
+        )
+        .route("/runs/{id}/metrics", get(metrics::keys))
+        .route("/runs/{id}/metrics/{*key}", get(metrics::history))
+        .fallback(not_found);
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", v1)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+#[utoipa::path(get, path = "/health", tag = "server", responses((status = 200, body = Health)))]
+pub async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no API route for '{}'", uri.path()),
+    )
+}
+
+/// `{"items": […]}` for lists that are not paginated.
+#[derive(Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// Reads a `view` parameter: active (default), inactive (archived or
+/// deleted), or all.
+pub fn parse_view(view: Option<&str>) -> ApiResult<LifecycleView> {
+    match view.map(str::trim) {
+        None | Some("") | Some("active") => Ok(LifecycleView::Active),
+        Some("inactive") | Some("deleted") | Some("archived") => Ok(LifecycleView::Inactive),
+        Some("all") => Ok(LifecycleView::All),
+        Some(other) => Err(ApiError::invalid(format!(
+            "unknown view '{other}': expected active, inactive or all"
+        ))),
+    }
+}

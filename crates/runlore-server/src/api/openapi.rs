@@ -1,0 +1,45 @@
+//! The OpenAPI document of the native API, generated from the handlers.
+
+use utoipa::OpenApi;
+
+use super::{experiments, metrics, projects, runs};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Runlore native API",
+        description = "Projects, experiments, runs, metrics. Errors are {\"error\":{\"code\",\"message\"}}."
+    ),
+    paths(
+        super::health,
+        projects::create,
+        projects::list,
+        projects::get,
+        projects::archive,
+        projects::unarchive,
+        experiments::create,
+        experiments::list,
+        experiments::get,
+        experiments::rename,
+        experiments::delete,
+        experiments::restore,
+        experiments::set_tag,
+        experiments::delete_tag,
+        runs::create,
+        runs::list,
+        runs::search,
+        runs::get,
+        runs::update,
+        runs::delete,
+        runs::restore,
+        runs::log,
+        runs::delete_tag,
+        metrics::keys,
+        metrics::history,
+    )
+)]
+struct ApiDoc;
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

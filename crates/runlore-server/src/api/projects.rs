@@ -1,0 +1,76 @@
+//! Projects: create, list, get, archive, unarchive.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use runlore_core::{Lifecycle, NewProject, Project};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{Items, parse_view};
+use crate::AppState;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProject,
+    responses((status = 201, body = Project), (status = 409, body = ErrorBody), (status = 400, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Json(new): Json<NewProject>,
+) -> ApiResult<(StatusCode, axum::Json<Project>)> {
+    let project = state.store.create_project(new).await?;
+    Ok((StatusCode::CREATED, axum::Json(project)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// active (default), inactive (archived) or all
+    view: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ListParams),
+    responses((status = 200, body = Items<Project>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<axum::Json<Items<Project>>> {
+    let view = parse_view(params.view.as_deref())?;
+    let items = state.store.list_projects(view).await?;
+    Ok(axum::Json(Items { items }))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{name}", tag = "projects",
+    responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Project>> {
+    Ok(axum::Json(state.store.get_project(&name).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{name}/archive", tag = "projects",
+    responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
+pub async fn archive(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Project>> {
+    Ok(axum::Json(
+        state
+            .store
+            .set_project_lifecycle(&name, Lifecycle::Archived)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{name}/unarchive", tag = "projects",
+    responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
+pub async fn unarchive(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Project>> {
+    Ok(axum::Json(
+        state
+            .store
+            .set_project_lifecycle(&name, Lifecycle::Active)
+            .await?,
+    ))
+}

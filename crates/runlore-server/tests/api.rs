@@ -1,0 +1,320 @@
+//! The native API over real HTTP, on a real server with a real SQLite file.
+
+mod common;
+
+use common::{TestServer, error_message};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn health_and_openapi_describe_the_server() {
+    let s = TestServer::start().await;
+    let (status, health) = s.get("/health").await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let (status, doc) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/health",
+        "/api/v1/projects",
+        "/api/v1/projects/{name}/archive",
+        "/api/v1/experiments/{id}",
+        "/api/v1/runs",
+        "/api/v1/runs/search",
+        "/api/v1/runs/{id}/log",
+        "/api/v1/runs/{id}/metrics/{key}",
+    ] {
+        assert!(paths.contains_key(path), "OpenAPI lacks {path}");
+    }
+    let (status, page) = s.get("/").await;
+    assert_eq!(status, 200);
+    assert!(page.as_str().unwrap().contains("openapi.json"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn projects_lifecycle() {
+    let s = TestServer::start().await;
+    let (status, p) = s
+        .post(
+            "/api/v1/projects",
+            json!({"name": "vit", "description": "ViT"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    assert_eq!(p["lifecycle"], "active");
+    let (status, body) = s.post("/api/v1/projects", json!({"name": "vit"})).await;
+    error_message(status, &body, 409, "already_exists");
+    let (_, list) = s.get("/api/v1/projects").await;
+    let names: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("vit")) && names.contains(&json!("default")));
+    let (status, p) = s.post("/api/v1/projects/vit/archive", json!({})).await;
+    assert_eq!((status, p["lifecycle"].as_str()), (200, Some("archived")));
+    let (_, list) = s.get("/api/v1/projects").await;
+    assert!(
+        !list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "vit")
+    );
+    let (_, list) = s.get("/api/v1/projects?view=all").await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "vit")
+    );
+    let (status, p) = s.post("/api/v1/projects/vit/unarchive", json!({})).await;
+    assert_eq!((status, p["lifecycle"].as_str()), (200, Some("active")));
+    let (status, p) = s.get("/api/v1/projects/vit").await;
+    assert_eq!((status, p["description"].as_str()), (200, Some("ViT")));
+    let (status, body) = s.get("/api/v1/projects/nope").await;
+    assert!(error_message(status, &body, 404, "not_found").contains("nope"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn experiments_lifecycle() {
+    let s = TestServer::start().await;
+    let (status, e) = s
+        .post(
+            "/api/v1/experiments",
+            json!({"project": "p", "name": "sweep"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{e}");
+    let id = e["id"].as_str().unwrap().to_owned();
+    let (status, e) = s
+        .patch(
+            &format!("/api/v1/experiments/{id}"),
+            json!({"name": "sweep-2"}),
+        )
+        .await;
+    assert_eq!((status, e["name"].as_str()), (200, Some("sweep-2")));
+    let (status, e) = s.delete(&format!("/api/v1/experiments/{id}")).await;
+    assert_eq!((status, e["lifecycle"].as_str()), (200, Some("deleted")));
+    let (_, page) = s.get("/api/v1/experiments?project=p").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    let (_, page) = s.get("/api/v1/experiments?project=p&view=inactive").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, e) = s
+        .post(&format!("/api/v1/experiments/{id}/restore"), json!({}))
+        .await;
+    assert_eq!((status, e["lifecycle"].as_str()), (200, Some("active")));
+    let r = s
+        .client
+        .put(s.url(&format!("/api/v1/experiments/{id}/tags/owner")))
+        .json(&json!({"value": "ana"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, e) = s.get(&format!("/api/v1/experiments/{id}")).await;
+    assert_eq!(e["tags"]["owner"], "ana");
+    let (_, default) = s.get("/api/v1/experiments/0").await;
+    assert_eq!(default["name"], "Default");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn runs_are_created_updated_deleted_and_restored() {
+    let s = TestServer::start().await;
+    let (status, run) = s
+        .post(
+            "/api/v1/runs",
+            json!({"project": "vit", "experiment": "lr-sweep", "name": "lr-0.01",
+                   "params": {"lr": "0.01"}, "tags": {"team": "cv"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32);
+    assert_eq!(
+        (run["status"].as_str(), run["experiment"].as_str()),
+        (Some("RUNNING"), Some("lr-sweep"))
+    );
+    let (status, run) = s
+        .patch(&format!("/api/v1/runs/{id}"), json!({"status": "FINISHED"}))
+        .await;
+    assert_eq!((status, run["status"].as_str()), (200, Some("FINISHED")));
+    assert!(run["end_time"].is_i64());
+    let (status, run) = s.delete(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!((status, run["lifecycle"].as_str()), (200, Some("deleted")));
+    let (_, page) = s.get("/api/v1/runs?project=vit").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    let (_, page) = s.get("/api/v1/runs?project=vit&view=all").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, run) = s
+        .post(&format!("/api/v1/runs/{id}/restore"), json!({}))
+        .await;
+    assert_eq!((status, run["lifecycle"].as_str()), (200, Some("active")));
+    let (status, run) = s.delete(&format!("/api/v1/runs/{id}/tags/team")).await;
+    assert_eq!(status, 200);
+    assert!(run["tags"].as_object().unwrap().is_empty());
+    s.stop().await;
+}
+
+fn points(key: &str, n: i64) -> Value {
+    let metrics: Vec<Value> = (0..n)
+        .map(|s| json!({"key": key, "value": 1.0 / (s as f64 + 1.0), "step": s, "timestamp": 1_700_000_000_000i64 + s}))
+        .collect();
+    json!({ "metrics": metrics })
+}
+
+#[tokio::test]
+async fn logging_is_idempotent_and_history_downsamples() {
+    let s = TestServer::start().await;
+    let id = s.new_run(json!({"project": "p"})).await;
+    let batch = points("loss", 5000);
+    let (status, outcome) = s
+        .post(&format!("/api/v1/runs/{id}/log"), batch.clone())
+        .await;
+    assert_eq!(
+        (status, outcome["metrics_written"].as_u64()),
+        (200, Some(5000)),
+        "{outcome}"
+    );
+    let (status, outcome) = s.post(&format!("/api/v1/runs/{id}/log"), batch).await;
+    assert_eq!(status, 200);
+    assert_eq!(outcome["metrics_written"], 0);
+    assert_eq!(outcome["metrics_duplicate"], 5000);
+
+    let (status, h) = s.get(&format!("/api/v1/runs/{id}/metrics/loss")).await;
+    assert_eq!(status, 200);
+    assert_eq!(h["total"], 5000);
+    assert_eq!(h["points"].as_array().unwrap().len(), 5000);
+    assert_eq!(h["downsampled"], false);
+
+    let (_, h) = s
+        .get(&format!("/api/v1/runs/{id}/metrics/loss?max_points=100"))
+        .await;
+    let pts = h["points"].as_array().unwrap();
+    assert!(pts.len() <= 100 && pts.len() > 50, "{}", pts.len());
+    assert_eq!(h["downsampled"], true);
+    assert_eq!(h["total"], 5000);
+    assert_eq!(pts[0]["step"], 0);
+    assert_eq!(pts[pts.len() - 1]["step"], 4999);
+    let (_, again) = s
+        .get(&format!("/api/v1/runs/{id}/metrics/loss?max_points=100"))
+        .await;
+    assert_eq!(again, h, "downsampling is deterministic");
+
+    let (_, h) = s
+        .get(&format!(
+            "/api/v1/runs/{id}/metrics/loss?start_step=10&end_step=19"
+        ))
+        .await;
+    assert_eq!(h["total"], 10);
+    let (_, keys) = s.get(&format!("/api/v1/runs/{id}/metrics")).await;
+    assert_eq!(keys["keys"], json!(["loss"]));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn special_values_travel_as_strings() {
+    let s = TestServer::start().await;
+    let id = s.new_run(json!({})).await;
+    let batch = json!({"metrics": [
+        {"key": "a", "value": "NaN", "step": 0},
+        {"key": "b", "value": "Infinity", "step": 0},
+        {"key": "c", "value": "-Infinity", "step": 0},
+        {"key": "train/loss", "value": 0.5, "step": 0}
+    ]});
+    let (status, body) = s.post(&format!("/api/v1/runs/{id}/log"), batch).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, run) = s.get(&format!("/api/v1/runs/{id}")).await;
+    let value = |k: &str| {
+        run["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(value("a"), "NaN");
+    assert_eq!(value("b"), "Infinity");
+    assert_eq!(value("c"), "-Infinity");
+    let (status, h) = s
+        .get(&format!("/api/v1/runs/{id}/metrics/train/loss"))
+        .await;
+    assert_eq!(
+        (status, h["total"].as_u64()),
+        (200, Some(1)),
+        "keys with '/' are addressable"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn search_filters_orders_and_pages() {
+    let s = TestServer::start().await;
+    for i in 0..12 {
+        let id = s
+            .new_run(
+                json!({"project": "s", "experiment": "e", "name": format!("r{i:02}"),
+                            "params": {"lr": if i % 2 == 0 { "0.01" } else { "0.1" }},
+                            "tags": {"team.name": if i % 3 == 0 { "vision-a" } else { "nlp" }}}),
+            )
+            .await;
+        let batch = json!({"metrics": [{"key": "acc", "value": i as f64 / 12.0, "step": 1}]});
+        s.post(&format!("/api/v1/runs/{id}/log"), batch).await;
+    }
+    let filter = "metrics.acc > 0.2 AND (params.lr = '0.01' OR tags.`team.name` LIKE 'vision%')";
+    let url = format!(
+        "/api/v1/runs?project=s&experiment=e&filter={}&order_by={}&limit=2",
+        urlencode(filter),
+        urlencode("metrics.acc DESC")
+    );
+    let mut names = Vec::new();
+    let mut next = url.clone();
+    for _ in 0..10 {
+        let (status, page) = s.get(&next).await;
+        assert_eq!(status, 200, "{page}");
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("{url}&cursor={}", urlencode(c)),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["r10", "r09", "r08", "r06", "r04", "r03"]);
+
+    let (status, page) = s
+        .post("/api/v1/runs/search", json!({"project": "s", "filter": "params.lr = '0.1'", "order_by": ["name ASC"], "limit": 3}))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let names: Vec<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("r01"), json!("r03"), json!("r05")]);
+    assert!(page["next_cursor"].is_string());
+    s.stop().await;
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
