@@ -35,10 +35,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
                 ))
             }
         })?;
-        if bytes.is_empty() {
-            return Err(ApiError::invalid(
-                "request body is empty: expected a JSON object",
-            ));
+        // Every body of this API is an object; serde would otherwise also
+        // accept a list for a struct.
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {
+                return Err(ApiError::invalid(
+                    "request body is empty: expected a JSON object",
+                ));
+            }
+            Some(b'{') => {}
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "invalid JSON body: expected a JSON object",
+                ));
+            }
         }
         serde_json::from_slice(&bytes)
             .map(Json)
