@@ -68,6 +68,14 @@ impl Drop for Server {
     }
 }
 
+/// Resident set size of a process, from /proc (Linux only).
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 pub fn run(quick: bool) -> Result<()> {
     let sizes = Sizes::new(quick);
     let binary = build_release_binary()?;
@@ -79,8 +87,20 @@ pub fn run(quick: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let server = Server::start(&binary, &data_dir)?;
     let startup = started.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = rss_bytes(server.child.id());
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(workloads::all(&server.url, &sizes, startup));
+    let report = runtime
+        .block_on(workloads::all(&server.url, &sizes, startup))
+        .map(|mut report| {
+            let mb = |b: Option<u64>| b.map_or("n/a".to_owned(), |b| format!("{:.1} MB", b as f64 / 1e6));
+            report.push_str(&format!(
+                "| server resident memory, idle after start | {} | < 50 MB |\n| server resident memory after the workloads | {} | — |\n",
+                mb(idle_rss),
+                mb(rss_bytes(server.child.id()))
+            ));
+            report
+        });
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
     let report = report?;
