@@ -1,0 +1,203 @@
+//! The command line, as clap definitions. Settings that can also come from
+//! `runlore.toml` or `RUNLORE_*` variables are `Option`s here and resolved in
+//! `config.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Settings come from built-in defaults, then ./runlore.toml (or --config), then
+environment variables, then flags:
+  runlore.toml   environment        flag
+  server         RUNLORE_SERVER     --server URL      (empty: the local data dir)
+  data_dir       RUNLORE_DATA_DIR   --data-dir DIR    (default ./runlore-data)
+  project        RUNLORE_PROJECT    --project NAME    (default \"default\")
+  host           RUNLORE_HOST       server --host     (default 127.0.0.1)
+  port           RUNLORE_PORT       server --port     (default 5000)
+  ui_dir         RUNLORE_UI_DIR     server --ui-dir
+Log filter: RUNLORE_LOG (e.g. info, debug).
+
+Exit codes: 0 ok, 1 failure, 2 invalid arguments, 3 not found,
+4 already exists or conflict, 5 server unreachable.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "runlore",
+    version,
+    about = "Runlore: a research-first experiment tracker (server, web UI and CLI)",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Work against the Runlore server at URL instead of the local data dir
+    /// [env: RUNLORE_SERVER]
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Local data dir [env: RUNLORE_DATA_DIR] [default: ./runlore-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Project to work in [env: RUNLORE_PROJECT] [default: from runlore.toml, else "default"]
+    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Print JSON instead of tables (for scripts)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read settings from this file instead of ./runlore.toml
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the tracking server (native API, MLflow API, web UI)
+    Server(ServerArgs),
+    /// Create, list and switch projects
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Create, list and manage experiments of a project
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+    /// List, inspect and manage runs
+    #[command(subcommand)]
+    Run(RunCommand),
+    /// Show the resolved settings and where each came from
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to bind [env: RUNLORE_HOST] [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    pub host: Option<String>,
+    /// Port to bind; 0 picks a free one [env: RUNLORE_PORT] [default: 5000]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Serve the web UI from this folder instead of the embedded build
+    /// [env: RUNLORE_UI_DIR]
+    #[arg(long, value_name = "PATH")]
+    pub ui_dir: Option<PathBuf>,
+    /// Allow binding a non-loopback address. Runlore has no authentication
+    /// yet: anyone who can reach the address can read and change all data
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project
+    Create {
+        name: String,
+        #[arg(long, short = 'd', default_value = "")]
+        description: String,
+    },
+    /// List projects (active ones unless --all)
+    List {
+        /// Include archived projects
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one project
+    Show { name: String },
+    /// Make NAME the current project: writes `project = "NAME"` into
+    /// ./runlore.toml (or the --config file), the only command that writes
+    /// configuration
+    Use { name: String },
+    /// Archive a project (hidden from lists; its runs are kept)
+    Archive { name: String },
+    /// Bring an archived project back
+    Unarchive { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Create an experiment in the project
+    Create {
+        name: String,
+        #[arg(long, short = 'd', default_value = "")]
+        description: String,
+    },
+    /// List the project's experiments (active ones unless --all)
+    List {
+        /// Include deleted experiments
+        #[arg(long)]
+        all: bool,
+        /// Only names containing this text (case-insensitive)
+        #[arg(long, value_name = "TEXT")]
+        name_contains: Option<String>,
+        /// Show at most N experiments
+        #[arg(long, default_value_t = 100, value_name = "N", value_parser = at_least_one())]
+        limit: usize,
+    },
+    /// Show one experiment, by name (in the project) or by id
+    Show {
+        #[arg(value_name = "ID_OR_NAME")]
+        experiment: String,
+    },
+    /// Rename an experiment
+    Rename {
+        #[arg(value_name = "ID_OR_NAME")]
+        experiment: String,
+        new_name: String,
+    },
+    /// Delete an experiment (restorable)
+    Delete {
+        #[arg(value_name = "ID_OR_NAME")]
+        experiment: String,
+    },
+    /// Restore a deleted experiment
+    Restore {
+        #[arg(value_name = "ID_OR_NAME")]
+        experiment: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// List runs of the project, newest first unless --order-by
+    List {
+        /// Only runs of this experiment (repeatable)
+        #[arg(long, short = 'e', value_name = "NAME")]
+        experiment: Vec<String>,
+        /// Filter, e.g. "metrics.acc > 0.9 AND params.lr = '0.01'"
+        #[arg(long, short = 'f', value_name = "EXPR")]
+        filter: Option<String>,
+        /// Sort key, e.g. "metrics.loss ASC" (repeatable; first wins)
+        #[arg(long, short = 'o', value_name = "KEY")]
+        order_by: Vec<String>,
+        /// Show at most N runs
+        #[arg(long, short = 'n', default_value_t = 50, value_name = "N", value_parser = at_least_one())]
+        limit: usize,
+        /// Include deleted runs
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a run: attributes, params, tags and latest metrics
+    Show {
+        /// The run id, or a unique prefix of it (the 8 characters `run list` shows)
+        id: String,
+    },
+    /// Delete a run (restorable)
+    Delete { id: String },
+    /// Restore a deleted run
+    Restore { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print each setting, its value and where it came from
+    Show,
+}
+
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
