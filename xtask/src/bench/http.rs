@@ -15,7 +15,10 @@ impl Api {
             .tcp_nodelay(true)
             .pool_max_idle_per_host(64)
             .build()?;
-        Ok(Api { client, base: base.trim_end_matches('/').to_owned() })
+        Ok(Api {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+        })
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value> {

@@ -24,9 +24,19 @@ pub struct Sizes {
 impl Sizes {
     fn new(quick: bool) -> Sizes {
         if quick {
-            Sizes { ingest_points: 100_000, batch_points: 10_000, search_runs: 2_000, repeats: 3 }
+            Sizes {
+                ingest_points: 100_000,
+                batch_points: 10_000,
+                search_runs: 2_000,
+                repeats: 3,
+            }
         } else {
-            Sizes { ingest_points: 1_000_000, batch_points: 10_000, search_runs: 100_000, repeats: 15 }
+            Sizes {
+                ingest_points: 1_000_000,
+                batch_points: 10_000,
+                search_runs: 100_000,
+                repeats: 15,
+            }
         }
     }
 }
@@ -46,14 +56,20 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .context("cannot start runlore server")?;
-        let stdout = child.stdout.take().context("no stdout from runlore server")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("no stdout from runlore server")?;
         let mut lines = BufReader::new(stdout).lines();
         // The server prints one line with its address once it listens.
         for _ in 0..20 {
             let Some(line) = lines.next() else { break };
             let line = line?;
             if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                return Ok(Server { child, url: url.trim_end_matches([',', ')']).to_owned() });
+                return Ok(Server {
+                    child,
+                    url: url.trim_end_matches([',', ')']).to_owned(),
+                });
             }
         }
         let _ = child.kill();
@@ -79,7 +95,9 @@ fn rss_bytes(pid: u32) -> Option<u64> {
 pub fn run(quick: bool) -> Result<()> {
     let sizes = Sizes::new(quick);
     let binary = build_release_binary()?;
-    let data_dir = target_dir().join("bench").join(format!("data-{}", std::process::id()));
+    let data_dir = target_dir()
+        .join("bench")
+        .join(format!("data-{}", std::process::id()));
     if data_dir.exists() {
         std::fs::remove_dir_all(&data_dir)?;
     }

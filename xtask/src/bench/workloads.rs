@@ -13,11 +13,18 @@ const CONCURRENCY: usize = 4;
 
 pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> {
     let api = Api::new(url)?;
-    let mut rows = vec![row("server start (process spawn → listening)", ms(startup), "< 200 ms")];
+    let mut rows = vec![row(
+        "server start (process spawn → listening)",
+        ms(startup),
+        "< 200 ms",
+    )];
 
     let (rate, run_id) = ingest(&api, sizes).await?;
     rows.push(row(
-        &format!("native ingest, {} points in {}-point batches over HTTP", sizes.ingest_points, sizes.batch_points),
+        &format!(
+            "native ingest, {} points in {}-point batches over HTTP",
+            sizes.ingest_points, sizes.batch_points
+        ),
         format!("{:.2} M points/s", rate / 1e6),
         "≥ 1 M points/s",
     ));
@@ -31,10 +38,16 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
     let check: Value = serde_json::from_slice(&api.get_raw(&path).await?)?;
     let total = check["points"].as_array().map_or(0, Vec::len);
     if total != sizes.ingest_points {
-        bail!("history returned {total} points, expected {}", sizes.ingest_points);
+        bail!(
+            "history returned {total} points, expected {}",
+            sizes.ingest_points
+        );
     }
     rows.push(row(
-        &format!("history read, {} points, full, over HTTP (JSON)", sizes.ingest_points),
+        &format!(
+            "history read, {} points, full, over HTTP (JSON)",
+            sizes.ingest_points
+        ),
         ms(full),
         "< 100 ms",
     ));
@@ -45,16 +58,28 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
     })
     .await?;
     rows.push(row(
-        &format!("history read, {} points downsampled to ≤ 2,000, over HTTP", sizes.ingest_points),
+        &format!(
+            "history read, {} points downsampled to ≤ 2,000, over HTTP",
+            sizes.ingest_points
+        ),
         ms(down),
         "< 20 ms",
     ));
 
     populate_search(&api, sizes.search_runs).await?;
     for (filter, order) in [
-        ("metrics.acc > 0.5 AND params.lr = '0.01'", "metrics.loss DESC"),
-        ("params.optimizer = 'adam' AND tags.team LIKE 'vision%'", "attributes.start_time DESC"),
-        ("metrics.acc > 0.9 OR (params.lr IN ('0.1', '0.3') AND metrics.loss < 0.2)", "params.lr ASC"),
+        (
+            "metrics.acc > 0.5 AND params.lr = '0.01'",
+            "metrics.loss DESC",
+        ),
+        (
+            "params.optimizer = 'adam' AND tags.team LIKE 'vision%'",
+            "attributes.start_time DESC",
+        ),
+        (
+            "metrics.acc > 0.9 OR (params.lr IN ('0.1', '0.3') AND metrics.loss < 0.2)",
+            "params.lr ASC",
+        ),
     ] {
         let query = format!(
             "/api/v1/runs?project=bench-search&filter={}&order_by={}&limit=100",
@@ -67,7 +92,10 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
         })
         .await?;
         rows.push(row(
-            &format!("search {} runs: `{filter}` order by `{order}`, first 100", sizes.search_runs),
+            &format!(
+                "search {} runs: `{filter}` order by `{order}`, first 100",
+                sizes.search_runs
+            ),
             ms(took),
             "< 50 ms",
         ));
@@ -105,11 +133,20 @@ where
     times.get(times.len() / 2).copied().context("no repeats")
 }
 
-async fn create_run(api: &Api, project: &str, name: &str, params: Value, tags: Value) -> Result<String> {
+async fn create_run(
+    api: &Api,
+    project: &str,
+    name: &str,
+    params: Value,
+    tags: Value,
+) -> Result<String> {
     let run = api
         .post("/api/v1/runs", &json!({"project": project, "experiment": "bench", "name": name, "params": params, "tags": tags}))
         .await?;
-    run["id"].as_str().map(str::to_owned).context("run without id")
+    run["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("run without id")
 }
 
 /// Sends `sizes.ingest_points` points of one metric in batches, several in
