@@ -58,7 +58,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the tracking server (native API, MLflow API, web UI)
+    /// Run the tracking server (native API under /api/v1, web UI when built)
     Server(ServerArgs),
     /// Create, list and switch projects
     #[command(subcommand)]
