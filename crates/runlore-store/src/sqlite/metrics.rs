@@ -150,22 +150,25 @@ fn ingest(
     }
     update_latest(tx, run, key_id, &points)?;
 
-    let tail: Option<(i64, usize, Vec<u8>)> = tx
+    let tail: Option<(i64, usize, i64, Vec<u8>)> = tx
         .prepare_cached(
-            "SELECT chunk_no, n, data FROM metric_chunks
+            "SELECT chunk_no, n, max_step, data FROM metric_chunks
              WHERE run_id = ?1 AND key_id = ?2 ORDER BY chunk_no DESC LIMIT 1",
         )
         .map_err(db_err)?
         .query_row(params![run, key_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()
         .map_err(db_err)?;
     let mut next_no = 0;
     let mut rest = points.as_slice();
-    if let Some((no, n, data)) = tail {
+    if let Some((no, n, tail_max, data)) = tail {
         next_no = no + 1;
-        if n < CHUNK_POINTS {
+        // Only an append in step order tops up the last chunk, so chunks keep
+        // disjoint step ranges and reads rarely need to sort (batches sent
+        // concurrently arrive out of order).
+        if n < CHUNK_POINTS && min_step >= tail_max {
             let take = (CHUNK_POINTS - n).min(rest.len());
             let mut merged = Vec::with_capacity(n + take);
             chunk::decode_into(&data, &mut merged)?;
@@ -283,27 +286,39 @@ pub fn history(conn: &Connection, id: &RunId, range: &MetricRange) -> Result<Vec
     };
     let lo = range.start_step.unwrap_or(i64::MIN);
     let hi = range.end_step.unwrap_or(i64::MAX);
-    let mut points = Vec::new();
+    // Chunks are read in primary-key order (SQLite would copy every blob
+    // into a sorter for ORDER BY min_step) and put in step order here.
+    let mut chunks: Vec<(i64, Vec<HistoryPoint>)> = Vec::new();
     let mut stmt = conn
         .prepare_cached(
-            "SELECT data FROM metric_chunks
+            "SELECT min_step, data FROM metric_chunks
              WHERE run_id = ?1 AND key_id = ?2 AND max_step >= ?3 AND min_step <= ?4
              ORDER BY chunk_no",
         )
         .map_err(db_err)?;
     let mut rows = stmt.query(params![run, key_id, lo, hi]).map_err(db_err)?;
     while let Some(row) = rows.next().map_err(db_err)? {
+        let min_step: i64 = row.get(0).map_err(db_err)?;
         let blob = row
-            .get_ref(0)
+            .get_ref(1)
             .map_err(db_err)?
             .as_blob()
             .map_err(|e| Error::internal(format!("metric chunk is not a blob: {e}")))?;
-        chunk::decode_into(blob, &mut points)?;
+        let mut part = Vec::new();
+        chunk::decode_into(blob, &mut part)?;
+        chunks.push((min_step, part));
+    }
+    chunks.sort_by_key(|(min_step, _)| *min_step);
+    let mut points = Vec::with_capacity(chunks.iter().map(|(_, p)| p.len()).sum());
+    for (_, part) in chunks {
+        points.extend_from_slice(&part);
     }
     if range.start_step.is_some() || range.end_step.is_some() {
         points.retain(|p| p.step >= lo && p.step <= hi);
     }
-    chunk::sort_points(&mut points);
+    if !points.is_sorted_by_key(|p| (p.step, p.timestamp)) {
+        chunk::sort_points(&mut points);
+    }
     Ok(points)
 }
 

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 
 /// Readers kept open between calls; more are opened on demand under load.
-const IDLE_READERS: usize = 8;
+const IDLE_READERS: usize = 4;
 
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -47,7 +47,8 @@ fn configure(conn: &Connection) -> Result<()> {
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;
-         PRAGMA cache_size = -65536;
+         PRAGMA cache_size = -16384;
+         PRAGMA mmap_size = 1073741824;
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(db_err)
