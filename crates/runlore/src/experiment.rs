@@ -9,8 +9,8 @@ use runlore_core::{
 
 use crate::Ctx;
 use crate::cli::ExperimentCommand;
-use crate::output;
 use crate::project::first_line;
+use crate::{output, paging};
 
 pub async fn run(ctx: &Ctx, command: ExperimentCommand) -> Result<()> {
     match command {
@@ -106,7 +106,7 @@ fn not_found(ctx: &Ctx, id_or_name: &str) -> Error {
 }
 
 async fn list(ctx: &Ctx, all: bool, name_contains: Option<String>, limit: usize) -> Result<()> {
-    let mut query = ExperimentQuery {
+    let query = ExperimentQuery {
         project: Some(ctx.project().to_owned()),
         view: if all {
             LifecycleView::All
@@ -117,21 +117,12 @@ async fn list(ctx: &Ctx, all: bool, name_contains: Option<String>, limit: usize)
         limit: limit.clamp(1, MAX_PAGE_SIZE),
         cursor: None,
     };
-    let mut experiments: Vec<Experiment> = Vec::new();
-    let mut more = false;
-    loop {
-        let page = ctx.store.list_experiments(query.clone()).await?;
-        experiments.extend(page.items);
-        match page.next_cursor {
-            Some(cursor) if experiments.len() < limit => query.cursor = Some(cursor),
-            Some(_) => {
-                more = true;
-                break;
-            }
-            None => break,
-        }
-    }
-    experiments.truncate(limit);
+    let (experiments, more) = paging::collect(limit, |cursor| {
+        let mut page_query = query.clone();
+        page_query.cursor = cursor;
+        ctx.store.list_experiments(page_query)
+    })
+    .await?;
     if experiments.is_empty() {
         // An empty list of a project that does not exist is a mistake.
         ctx.store.get_project(ctx.project()).await?;

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod experiment;
 mod output;
+mod paging;
 mod project;
 mod run;
 mod server;

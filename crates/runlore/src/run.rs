@@ -10,8 +10,8 @@ use runlore_core::store::{MAX_PAGE_SIZE, RunQuery};
 use runlore_core::{Error, ErrorKind, Lifecycle, LifecycleView, Run, RunId};
 
 use crate::cli::RunCommand;
-use crate::output;
 use crate::{Ctx, experiment};
+use crate::{output, paging};
 
 /// Metric columns `run list` shows at most.
 const MAX_METRIC_COLUMNS: usize = 4;
@@ -116,7 +116,7 @@ async fn list(
     if let Some(expr) = &filter {
         metric_keys_of(expr, &mut columns);
     }
-    let mut query = RunQuery {
+    let query = RunQuery {
         project: Some(ctx.project().to_owned()),
         experiment_ids,
         filter,
@@ -129,21 +129,12 @@ async fn list(
         limit: limit.clamp(1, MAX_PAGE_SIZE),
         cursor: None,
     };
-    let mut runs: Vec<Run> = Vec::new();
-    let mut more = false;
-    loop {
-        let page = ctx.store.search_runs(query.clone()).await?;
-        runs.extend(page.items);
-        match page.next_cursor {
-            Some(cursor) if runs.len() < limit => query.cursor = Some(cursor),
-            Some(_) => {
-                more = true;
-                break;
-            }
-            None => break,
-        }
-    }
-    runs.truncate(limit);
+    let (runs, more) = paging::collect(limit, |cursor| {
+        let mut page_query = query.clone();
+        page_query.cursor = cursor;
+        ctx.store.search_runs(page_query)
+    })
+    .await?;
     if runs.is_empty() {
         // An empty list of a project that does not exist is a mistake.
         ctx.store.get_project(ctx.project()).await?;
