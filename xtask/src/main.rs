@@ -3,6 +3,7 @@
 
 mod bench;
 mod process;
+mod python;
 mod serve;
 mod test;
 mod ui;
@@ -25,7 +26,8 @@ enum Command {
         args: Vec<String>,
     },
     /// Run everything the project tests: formatting, lints, unit, store,
-    /// server and CLI tests, installing what they need first.
+    /// server and CLI tests, then the MLflow-compatibility suite (the real
+    /// `mlflow` client in .venv), installing what they need first.
     Test {
         /// Skip `cargo fmt --check` and clippy.
         #[arg(long)]

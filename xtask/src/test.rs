@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use crate::process::{self, cargo};
+use crate::python;
 
 pub fn run(lint: bool) -> Result<()> {
     if lint {
@@ -21,6 +22,9 @@ pub fn run(lint: bool) -> Result<()> {
     // Unit tests, the store conformance suite on real SQLite files, server
     // tests on port 0 and CLI tests against the built binary.
     process::run(cargo().args(["test", "--workspace"]))?;
+    // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
+    // installed into .venv) against the built binary.
+    python::mlflow_suite()?;
     eprintln!("xtask> all tests passed");
     Ok(())
 }

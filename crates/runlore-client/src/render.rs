@@ -194,6 +194,11 @@ fn write_field(out: &mut String, field: &Field) {
             out.push_str(attribute.name());
             return;
         }
+        Field::Dataset(part) => {
+            out.push_str("datasets.");
+            out.push_str(part.name());
+            return;
+        }
     };
     out.push_str(entity);
     out.push_str(".`");

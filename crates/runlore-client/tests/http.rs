@@ -106,6 +106,7 @@ async fn projects_and_experiments_round_trip() {
             name: "sweep one".into(),
             description: "lr sweep".into(),
             tags: BTreeMap::from([("goal".into(), "acc".into())]),
+            artifact_location: None,
         })
         .await
         .unwrap();

@@ -2,18 +2,26 @@
 //! CLI) shares, the validation rules, the filter language and the storage
 //! traits. Nothing in here does I/O.
 
+pub mod artifact;
+pub mod blob;
 pub mod cursor;
 pub mod downsample;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod logged_model;
 pub mod model;
 pub mod names;
 pub mod store;
 pub mod time;
 pub mod validate;
 
+pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
+pub use artifact::{
+    Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, ModelId, NewArtifact,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{ExperimentId, RunId};
+pub use logged_model::*;
 pub use model::*;
-pub use store::MetadataStore;
+pub use store::{ArtifactIndex, MetadataStore, ModelStore};

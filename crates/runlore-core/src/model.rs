@@ -80,6 +80,10 @@ pub struct Experiment {
     pub description: String,
     pub lifecycle: Lifecycle,
     pub tags: BTreeMap<String, String>,
+    /// Where MLflow clients put this experiment's artifacts, when one was
+    /// given at creation (kept verbatim); otherwise Runlore's own store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_location: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -92,6 +96,8 @@ pub struct NewExperiment {
     pub description: String,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_location: Option<String>,
 }
 
 /// Run status. `PLANNED` is MLflow's `SCHEDULED`; `FINISHED`, `FAILED` and
@@ -254,6 +260,12 @@ pub struct Run {
     pub params: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub metrics: Vec<LatestMetric>,
+    /// Datasets the run used (MLflow `log_input`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::logged_model::DatasetInput>,
+    /// Models the run produced (MLflow 3 logged models).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_outputs: Vec<crate::logged_model::ModelOutput>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -6,11 +6,18 @@
 //! at the edge, but they enforce the invariants only they can see (param
 //! immutability, uniqueness, existence).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
+use crate::artifact::{Artifact, ArtifactOwner, ModelId, NewArtifact};
+use crate::blob::Sha256Hex;
 use crate::error::Result;
 use crate::filter::{Expr, OrderKey};
 use crate::ids::{ExperimentId, RunId};
+use crate::logged_model::{
+    DatasetInput, LoggedModel, ModelOutput, ModelQuery, ModelStatus, NewLoggedModel,
+};
 use crate::model::{
     Experiment, HistoryPoint, Lifecycle, LifecycleView, LogBatch, LogOutcome, NewExperiment,
     NewProject, NewRun, Page, Project, Run, RunPatch,
@@ -98,4 +105,54 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// The metric keys a run has logged, sorted.
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>>;
+}
+
+/// The artifact rows of runs and logged models. The bytes are in the
+/// [`crate::BlobStore`]; a row names its blob by digest, so one blob may
+/// back many rows.
+#[async_trait]
+pub trait ArtifactIndex: Send + Sync + 'static {
+    /// Records (or replaces) the artifact at `new.path`. Refused for a
+    /// deleted run, and when the path is a directory of other artifacts or
+    /// one of its parents is a file.
+    async fn put_artifact(&self, owner: &ArtifactOwner, new: NewArtifact) -> Result<Artifact>;
+
+    /// The artifact at exactly `path`; `NotFound` otherwise.
+    async fn get_artifact(&self, owner: &ArtifactOwner, path: &str) -> Result<Artifact>;
+
+    /// Every artifact under the directory `dir` (`""` for the root), at any
+    /// depth, sorted by path. `NotFound` when the owner does not exist.
+    async fn list_artifacts(&self, owner: &ArtifactOwner, dir: &str) -> Result<Vec<Artifact>>;
+
+    /// Removes the artifact at `path`, or every artifact under it when it is
+    /// a directory; returns how many rows went. Blobs stay until garbage
+    /// collection finds them unreferenced.
+    async fn delete_artifacts(&self, owner: &ArtifactOwner, path: &str) -> Result<u64>;
+
+    /// Every digest some artifact row refers to (deleted runs included: they
+    /// can be restored), for garbage collection.
+    async fn referenced_blobs(&self) -> Result<Vec<Sha256Hex>>;
+}
+
+/// Logged models and the inputs and outputs runs record.
+#[async_trait]
+pub trait ModelStore: Send + Sync + 'static {
+    async fn create_logged_model(&self, new: NewLoggedModel) -> Result<LoggedModel>;
+    async fn get_logged_model(&self, id: &ModelId) -> Result<LoggedModel>;
+    async fn set_logged_model_status(&self, id: &ModelId, status: ModelStatus)
+    -> Result<LoggedModel>;
+    async fn set_logged_model_tags(
+        &self,
+        id: &ModelId,
+        tags: BTreeMap<String, String>,
+    ) -> Result<LoggedModel>;
+    async fn delete_logged_model_tag(&self, id: &ModelId, key: &str) -> Result<()>;
+    /// Newest first; `next_cursor` holds the next offset when more match.
+    async fn search_logged_models(&self, query: ModelQuery) -> Result<Page<LoggedModel>>;
+
+    /// Adds dataset inputs to a run; a dataset already recorded (same name
+    /// and digest) is not added twice.
+    async fn log_inputs(&self, run: &RunId, inputs: Vec<DatasetInput>) -> Result<()>;
+    /// Links models to the run that produced them.
+    async fn log_model_outputs(&self, run: &RunId, outputs: Vec<ModelOutput>) -> Result<()>;
 }

@@ -8,6 +8,7 @@
 mod api;
 mod error;
 mod extract;
+mod mlflow;
 mod ui;
 
 use std::future::Future;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::serve::ListenerExt;
-use runlore_core::MetadataStore;
+use runlore_core::{ArtifactIndex, BlobStore, MetadataStore, ModelStore};
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
@@ -31,6 +32,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// A built web UI to serve at `/`, if any.
     pub ui_dir: Option<PathBuf>,
+    /// Where artifact bytes go: a folder or `s3://bucket/prefix`;
+    /// `<data_dir>/blobs` when unset.
+    pub artifacts: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +43,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("runlore-data"),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ui_dir: None,
+            artifacts: None,
         }
     }
 }
@@ -51,11 +56,43 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
+/// The stores a server works on.
+#[derive(Clone)]
+pub struct Stores {
+    pub metadata: Arc<dyn MetadataStore>,
+    pub artifacts: Arc<dyn ArtifactIndex>,
+    pub models: Arc<dyn ModelStore>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl Stores {
+    /// The embedded default: SQLite in the data dir, blobs in
+    /// `<data_dir>/blobs` unless `config.artifacts` says otherwise.
+    pub fn open(config: &ServerConfig) -> Result<Stores, ServerError> {
+        let sqlite = runlore_store::open_sqlite(&config.data_dir)?;
+        let location = match &config.artifacts {
+            Some(location) => location.clone(),
+            None => config.data_dir.join("blobs").to_string_lossy().into_owned(),
+        };
+        Ok(Stores {
+            metadata: sqlite.clone(),
+            artifacts: sqlite.clone(),
+            models: sqlite,
+            blobs: runlore_blobs::open(&location)?,
+        })
+    }
+}
+
 /// What every handler sees.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetadataStore>,
+    pub artifacts: Arc<dyn ArtifactIndex>,
+    pub models: Arc<dyn ModelStore>,
+    pub blobs: Arc<dyn BlobStore>,
     pub max_body_bytes: usize,
+    /// Experiments' MLflow artifact locations (immutable once created).
+    pub locations: mlflow::LocationCache,
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets requests
@@ -65,8 +102,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = runlore_store::open_data_dir(&config.data_dir)?;
-    let app = router(store, &config);
+    let stores = Stores::open(&config)?;
+    let app = router(stores, &config);
     // Nagle's algorithm against delayed ACKs costs ~40 ms per small
     // request/response pair; every accepted connection turns it off.
     let listener = listener.tap_io(|tcp| {
@@ -81,12 +118,17 @@ pub async fn serve(
 }
 
 /// The whole application, for in-process use.
-pub fn router(store: Arc<dyn MetadataStore>, config: &ServerConfig) -> Router {
+pub fn router(stores: Stores, config: &ServerConfig) -> Router {
     let state = AppState {
-        store,
+        store: stores.metadata,
+        artifacts: stores.artifacts,
+        models: stores.models,
+        blobs: stores.blobs,
         max_body_bytes: config.max_body_bytes,
+        locations: mlflow::LocationCache::default(),
     };
     api::routes(config.max_body_bytes)
+        .merge(mlflow::routes().layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes)))
         .merge(ui::routes(config.ui_dir.clone()))
         .with_state(state)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

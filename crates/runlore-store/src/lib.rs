@@ -16,6 +16,12 @@ pub const SQLITE_FILE: &str = "runlore.db";
 /// Opens (creating when missing) the embedded store of a data dir:
 /// `<data_dir>/runlore.db`, migrated to the latest schema.
 pub fn open_data_dir(data_dir: &Path) -> Result<Arc<dyn MetadataStore>> {
+    Ok(open_sqlite(data_dir)?)
+}
+
+/// Like [`open_data_dir`], keeping the concrete type, which also serves the
+/// artifact index and the logged models.
+pub fn open_sqlite(data_dir: &Path) -> Result<Arc<SqliteStore>> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         runlore_core::Error::internal(format!(
             "cannot create data dir '{}': {e}",

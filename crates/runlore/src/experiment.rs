@@ -24,6 +24,7 @@ pub async fn run(ctx: &Ctx, command: ExperimentCommand) -> Result<()> {
                     name,
                     description,
                     tags: Default::default(),
+                    artifact_location: None,
                 })
                 .await?;
             done(ctx, &experiment, "created")

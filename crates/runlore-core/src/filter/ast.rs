@@ -33,6 +33,28 @@ pub enum Field {
     /// `attributes.<name>` (also `attribute.`, `attr.`, `run.`), or a bare
     /// attribute name.
     Attribute(Attribute),
+    /// `datasets.<name|digest|context>` (also `dataset.`): matches when any
+    /// dataset input of the run matches. Not orderable.
+    Dataset(DatasetField),
+}
+
+/// What a `datasets.` comparison looks at: a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DatasetField {
+    Name,
+    Digest,
+    /// The `mlflow.data.context` tag of the input (`training`, `eval` …).
+    Context,
+}
+
+impl DatasetField {
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetField::Name => "name",
+            DatasetField::Digest => "digest",
+            DatasetField::Context => "context",
+        }
+    }
 }
 
 /// Run attributes that can be filtered and ordered on.
@@ -48,8 +70,12 @@ pub enum Attribute {
     StartTime,
     /// `end_time`: number, milliseconds since the epoch.
     EndTime,
-    /// `created` (also `created_at`): number, milliseconds since the epoch.
+    /// `created` (also `created_at`, `creation_time`): number, milliseconds
+    /// since the epoch.
     Created,
+    /// `updated` (also `updated_at`, `last_update_time`): number,
+    /// milliseconds since the epoch of the last change.
+    Updated,
     /// `experiment_id`: string.
     ExperimentId,
     /// `user` (also `user_id`): string.
@@ -57,13 +83,14 @@ pub enum Attribute {
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 8] = [
+    pub const ALL: [Attribute; 9] = [
         Attribute::RunId,
         Attribute::RunName,
         Attribute::Status,
         Attribute::StartTime,
         Attribute::EndTime,
         Attribute::Created,
+        Attribute::Updated,
         Attribute::ExperimentId,
         Attribute::User,
     ];
@@ -78,6 +105,7 @@ impl Attribute {
             Attribute::StartTime => "start_time",
             Attribute::EndTime => "end_time",
             Attribute::Created => "created",
+            Attribute::Updated => "updated",
             Attribute::ExperimentId => "experiment_id",
             Attribute::User => "user",
         }
@@ -87,7 +115,7 @@ impl Attribute {
     pub fn is_numeric(self) -> bool {
         matches!(
             self,
-            Attribute::StartTime | Attribute::EndTime | Attribute::Created
+            Attribute::StartTime | Attribute::EndTime | Attribute::Created | Attribute::Updated
         )
     }
 }

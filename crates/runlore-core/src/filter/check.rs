@@ -33,7 +33,7 @@ enum Kind {
 fn kind(field: &Field) -> Kind {
     match field {
         Field::Metric(_) => Kind::Number,
-        Field::Param(_) | Field::Tag(_) => Kind::String,
+        Field::Param(_) | Field::Tag(_) | Field::Dataset(_) => Kind::String,
         Field::Attribute(Attribute::Status) => Kind::Status,
         Field::Attribute(a) if a.is_numeric() => Kind::Number,
         Field::Attribute(_) => Kind::String,

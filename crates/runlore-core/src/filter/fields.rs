@@ -2,7 +2,7 @@
 //! are matched case-insensitively, because MLflow users write `Metrics.acc`
 //! and `attribute.Status` and nothing is gained by refusing them.
 
-use super::ast::{Attribute, Field};
+use super::ast::{Attribute, DatasetField, Field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Prefix {
@@ -10,20 +10,24 @@ pub(super) enum Prefix {
     Param,
     Tag,
     Attribute,
+    Dataset,
 }
 
 pub(super) fn prefix(name: &str) -> Option<Prefix> {
-    const PREFIXES: [(&str, Prefix); 10] = [
+    const PREFIXES: [(&str, Prefix); 13] = [
         ("metrics", Prefix::Metric),
         ("metric", Prefix::Metric),
         ("params", Prefix::Param),
         ("param", Prefix::Param),
+        ("parameter", Prefix::Param),
         ("tags", Prefix::Tag),
         ("tag", Prefix::Tag),
         ("attributes", Prefix::Attribute),
         ("attribute", Prefix::Attribute),
         ("attr", Prefix::Attribute),
         ("run", Prefix::Attribute),
+        ("datasets", Prefix::Dataset),
+        ("dataset", Prefix::Dataset),
     ];
     PREFIXES
         .iter()
@@ -32,11 +36,14 @@ pub(super) fn prefix(name: &str) -> Option<Prefix> {
 }
 
 pub(super) fn attribute(name: &str) -> Option<Attribute> {
-    const ALIASES: [(&str, Attribute); 5] = [
+    const ALIASES: [(&str, Attribute); 8] = [
         ("run_uuid", Attribute::RunId),
         ("id", Attribute::RunId),
         ("name", Attribute::RunName),
         ("created_at", Attribute::Created),
+        ("creation_time", Attribute::Created),
+        ("updated_at", Attribute::Updated),
+        ("last_update_time", Attribute::Updated),
         ("user_id", Attribute::User),
     ];
     Attribute::ALL
@@ -58,6 +65,16 @@ pub(super) fn build(prefix: Prefix, key: String) -> Result<Field, String> {
         Prefix::Metric => Field::Metric(key),
         Prefix::Param => Field::Param(key),
         Prefix::Tag => Field::Tag(key),
+        Prefix::Dataset => match key.to_ascii_lowercase().as_str() {
+            "name" => Field::Dataset(DatasetField::Name),
+            "digest" => Field::Dataset(DatasetField::Digest),
+            "context" => Field::Dataset(DatasetField::Context),
+            _ => {
+                return Err(format!(
+                    "unknown dataset field '{key}'; valid: datasets.name, datasets.digest, datasets.context"
+                ));
+            }
+        },
         Prefix::Attribute => match attribute(&key) {
             Some(a) => Field::Attribute(a),
             None => {

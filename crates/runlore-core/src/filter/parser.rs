@@ -291,7 +291,7 @@ impl<'a> Parser<'a> {
             return Err(SyntaxError::new(
                 token.start,
                 format!(
-                    "unknown field prefix '{prefix_text}': use metrics., params., tags. or attributes."
+                    "unknown field prefix '{prefix_text}': use metrics., params., tags., attributes. or datasets."
                 ),
             ));
         };
@@ -332,7 +332,14 @@ impl<'a> Parser<'a> {
     }
 
     fn order_key(&mut self) -> Parsed<OrderKey> {
-        let field = self.field()?.field;
+        let at = self.field()?;
+        if let Field::Dataset(_) = at.field {
+            return Err(SyntaxError::new(
+                at.start,
+                "datasets cannot be ordered on: a run may have several",
+            ));
+        }
+        let field = at.field;
         let token = self.bump()?;
         let descending = if self.is_keyword(&token, "DESC") {
             true

@@ -13,10 +13,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{db_err, projects};
 
 const SELECT: &str =
-    "SELECT e.id, p.name, e.name, e.description, e.lifecycle, e.created_at, e.updated_at
+    "SELECT e.id, p.name, e.name, e.description, e.lifecycle, e.created_at, e.updated_at,
+                           e.artifact_location
                       FROM experiments e JOIN projects p ON p.id = e.project_id";
 
-type RawExperiment = (i64, String, String, String, String, i64, i64);
+type RawExperiment = (i64, String, String, String, String, i64, i64, Option<String>);
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<RawExperiment> {
     Ok((
@@ -27,11 +28,13 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<RawExperiment> {
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get(7)?,
     ))
 }
 
 fn build(conn: &Connection, raw: RawExperiment) -> Result<Experiment> {
-    let (id, project, name, description, lifecycle, created_at, updated_at) = raw;
+    let (id, project, name, description, lifecycle, created_at, updated_at, artifact_location) =
+        raw;
     Ok(Experiment {
         id: ExperimentId::new(id),
         project,
@@ -39,6 +42,7 @@ fn build(conn: &Connection, raw: RawExperiment) -> Result<Experiment> {
         description,
         lifecycle: lifecycle.parse()?,
         tags: tags(conn, id)?,
+        artifact_location,
         created_at,
         updated_at,
     })
@@ -58,6 +62,13 @@ pub fn create(conn: &mut Connection, new: &NewExperiment) -> Result<Experiment> 
     let tx = conn.transaction().map_err(db_err)?;
     let project_id = projects::ensure(&tx, &new.project)?;
     let id = insert(&tx, project_id, &new.project, &new.name, &new.description)?;
+    if let Some(location) = &new.artifact_location {
+        tx.execute(
+            "UPDATE experiments SET artifact_location = ?1 WHERE id = ?2",
+            params![location, id],
+        )
+        .map_err(db_err)?;
+    }
     for (k, v) in &new.tags {
         tx.execute(
             "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?1, ?2, ?3)",

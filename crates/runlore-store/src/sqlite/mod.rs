@@ -3,10 +3,12 @@
 //! beside the writer. Every call runs on tokio's blocking pool so the async
 //! server never stalls on disk.
 
+mod artifacts;
 mod chunk;
 mod experiments;
 mod metrics;
 mod migrate;
+mod models;
 mod projects;
 mod runs;
 mod search;

@@ -7,7 +7,7 @@ use runlore_core::time::now_ms;
 use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{db_err, experiments, projects};
+use super::{db_err, experiments, models, projects};
 
 /// The run's internal key, refusing unknown ids.
 pub fn key_of(conn: &Connection, id: &RunId) -> Result<i64> {
@@ -189,6 +189,8 @@ pub fn load(conn: &Connection, keys: &[i64]) -> Result<Vec<Run>> {
                 params: BTreeMap::new(),
                 tags: BTreeMap::new(),
                 metrics: Vec::new(),
+                inputs: Vec::new(),
+                model_outputs: Vec::new(),
                 created_at: row.get(12).map_err(db_err)?,
                 updated_at: row.get(13).map_err(db_err)?,
             },
@@ -238,6 +240,7 @@ pub fn load(conn: &Connection, keys: &[i64]) -> Result<Vec<Run>> {
             });
         }
     }
+    models::attach_io(conn, &list, &mut runs)?;
     Ok(keys.iter().filter_map(|k| runs.remove(k)).collect())
 }
 

@@ -89,7 +89,8 @@ fn unterminated_quotes_point_at_the_opening_quote() {
 #[test]
 fn fields() {
     err_at("foo.bar = 1", 1, "unknown field prefix 'foo'");
-    err_at("datasets.x = 'a'", 1, "unknown field prefix 'datasets'");
+    err_at("inputs.x = 'a'", 1, "unknown field prefix 'inputs'");
+    err_at("datasets.x = 'a'", 10, "unknown dataset field 'x'");
     err_at("bogus = 1", 1, "unknown field 'bogus'");
     err_at("metrics = 1", 1, "metrics.<key>");
     err_at("attributes.color = 'red'", 12, "unknown attribute 'color'");

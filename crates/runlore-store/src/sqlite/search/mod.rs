@@ -145,7 +145,7 @@ fn ordered_scan(
             "r.start_time",
             "r.id",
         ),
-        Field::Attribute(_) => return Ok(None),
+        Field::Attribute(_) | Field::Dataset(_) => return Ok(None),
     };
     // Later keys order runs that tie on the first; SQLite sorts each group
     // of ties as the scan reaches it and still stops after one page.
@@ -241,5 +241,8 @@ fn order_column(sql: &mut Sql, joins: &mut String, i: usize, field: &Field) -> S
             format!("{alias}.value")
         }
         Field::Attribute(attr) => attribute_column(*attr).to_owned(),
+        // The parser refuses dataset order keys (a run may have several);
+        // one built in code orders nothing.
+        Field::Dataset(_) => "NULL".to_owned(),
     }
 }

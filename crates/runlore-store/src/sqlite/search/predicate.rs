@@ -6,7 +6,9 @@
 //! primary-key lookup per candidate run and suits a scan that walks runs in
 //! the requested order and stops after one page.
 
-use runlore_core::filter::{Attribute, CompareOp, Comparison, Expr, Field, Literal, Operand};
+use runlore_core::filter::{
+    Attribute, CompareOp, Comparison, DatasetField, Expr, Field, Literal, Operand,
+};
 use runlore_core::{Error, Result};
 use rusqlite::types::Value;
 
@@ -45,6 +47,7 @@ pub fn attribute_column(attr: Attribute) -> &'static str {
         Attribute::StartTime => "r.start_time",
         Attribute::EndTime => "r.end_time",
         Attribute::Created => "r.created_at",
+        Attribute::Updated => "r.updated_at",
         Attribute::ExperimentId => "r.experiment_id",
         Attribute::User => "r.user",
     }
@@ -75,6 +78,17 @@ fn keyed(
     key_match: &str,
     mode: Mode,
 ) -> Result<String> {
+    keyed_column(sql, c, table, key_match, "f.value", mode)
+}
+
+fn keyed_column(
+    sql: &mut Sql,
+    c: &Comparison,
+    table: &str,
+    key_match: &str,
+    column: &str,
+    mode: Mode,
+) -> Result<String> {
     let (exists, not_exists, tail) = match mode {
         Mode::Sets => ("r.id IN", "r.id NOT IN", String::new()),
         Mode::Probe => ("EXISTS", "NOT EXISTS", " AND f.run_id = r.id".to_owned()),
@@ -87,7 +101,7 @@ fn keyed(
     Ok(match c.op {
         CompareOp::IsNull => format!("{not_exists} ({rows})"),
         CompareOp::IsNotNull => format!("{exists} ({rows})"),
-        _ => format!("{exists} ({rows} AND {})", predicate(sql, "f.value", c)?),
+        _ => format!("{exists} ({rows} AND {})", predicate(sql, column, c)?),
     })
 }
 
@@ -133,6 +147,16 @@ fn compare_sql(sql: &mut Sql, c: &Comparison, mode: Mode) -> Result<String> {
             predicate(sql, "r.experiment_id", &c)
         }
         Field::Attribute(attr) => predicate(sql, attribute_column(*attr), c),
+        Field::Dataset(part) => {
+            let column = match part {
+                DatasetField::Name => "f.name",
+                DatasetField::Digest => "f.digest",
+                DatasetField::Context => "json_extract(f.tags, '$.\"mlflow.data.context\"')",
+            };
+            // IS NULL: no input of the run has the value.
+            let key_match = format!("{column} IS NOT NULL");
+            keyed_column(sql, c, "run_inputs", &key_match, column, mode)
+        }
     }
 }
 

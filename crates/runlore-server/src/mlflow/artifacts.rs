@@ -1,0 +1,257 @@
+//! The artifact proxy, `/api/2.0/mlflow-artifacts/artifacts/…`: MLflow
+//! clients upload and download every artifact through the tracking server.
+//! Paths are `<exp>/<run_id>/artifacts/<path>` for runs and
+//! `<exp>/models/<model_id>/artifacts/<path>` for logged models. Bytes go
+//! to the content-addressed blob store (the same file logged twice is
+//! stored once); rows in the artifact index name them.
+
+use axum::Json;
+use axum::body::Body as HttpBody;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use runlore_core::artifact::{list_dir, normalize_dir, validate_path};
+use runlore_core::{ArtifactDirection, ArtifactOwner, ErrorKind, ModelId, NewArtifact, RunId};
+use serde_json::{Value, json};
+
+use super::body::query_map;
+use super::error::{MlflowError, MlflowResult};
+use crate::AppState;
+
+/// An artifact location: whose tree, and the path inside it (`""` for the
+/// root).
+struct Location {
+    owner: ArtifactOwner,
+    path: String,
+}
+
+fn invalid_path() -> MlflowError {
+    MlflowError::invalid("Invalid path")
+}
+
+/// Splits a proxy path; `None` when it does not name a run's or a model's
+/// artifact tree. `..`, `.` and empty segments are refused outright.
+fn locate(raw: &str) -> MlflowResult<Option<Location>> {
+    let trimmed = raw.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.split('/').any(|s| s == ".." || s == ".") || raw.contains('\0') || raw.contains('\\')
+    {
+        return Err(invalid_path());
+    }
+    let parts: Vec<&str> = trimmed.splitn(5, '/').collect();
+    let (owner, rest): (ArtifactOwner, String) = match parts.as_slice() {
+        [_, "models", model, "artifacts", rest @ ..] => match ModelId::parse(model) {
+            Ok(id) => (ArtifactOwner::Model(id), rest.join("/")),
+            Err(_) => return Ok(None),
+        },
+        [_, run, "artifacts", rest @ ..] => match RunId::parse(run) {
+            Ok(id) => (ArtifactOwner::Run(id), rest.join("/")),
+            Err(_) => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let path = normalize_dir(&rest).map_err(|_| invalid_path())?;
+    Ok(Some(Location { owner, path }))
+}
+
+fn not_found(raw: &str) -> MlflowError {
+    MlflowError::not_found(format!("No such artifact: '{raw}'"))
+}
+
+async fn check_owner(state: &AppState, owner: &ArtifactOwner) -> MlflowResult<()> {
+    match owner {
+        ArtifactOwner::Run(id) => {
+            let run = state
+                .store
+                .get_run(id)
+                .await
+                .map_err(|e| super::runs::not_found_as_run(e, id))?;
+            if run.lifecycle == runlore_core::Lifecycle::Deleted {
+                return Err(MlflowError::invalid(format!(
+                    "The run {id} must be in the 'active' state. Current state is deleted."
+                )));
+            }
+        }
+        ArtifactOwner::Model(id) => {
+            state.models.get_logged_model(id).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: HttpBody,
+) -> MlflowResult<Response> {
+    let location = locate(&raw)?.ok_or_else(|| {
+        MlflowError::invalid(format!(
+            "Artifact path '{raw}' is not under '<experiment>/<run_id>/artifacts/' or \
+             '<experiment>/models/<model_id>/artifacts/'"
+        ))
+    })?;
+    validate_path(&location.path).map_err(|e| MlflowError::invalid(e.message().to_owned()))?;
+    check_owner(&state, &location.owner).await?;
+    let stream = body
+        .into_data_stream()
+        .map_err(|e| std::io::Error::other(format!("upload interrupted: {e}")));
+    let blob = state.blobs.put(Box::pin(stream), None).await?;
+    // The extension decides (clients guess from it too); the header only
+    // helps for names without a known extension.
+    let guessed = mime_guess::from_path(&location.path).first();
+    let media_type = match guessed {
+        Some(mime) => mime.to_string(),
+        None => headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && !v.starts_with("application/x-www-form-urlencoded"))
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+    };
+    state
+        .artifacts
+        .put_artifact(
+            &location.owner,
+            NewArtifact {
+                path: location.path,
+                sha256: blob.sha256,
+                size: blob.size,
+                media_type,
+                direction: ArtifactDirection::Output,
+                step: None,
+            },
+        )
+        .await?;
+    Ok(().into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> MlflowResult<Response> {
+    let location = locate(&raw)?.ok_or_else(|| not_found(&raw))?;
+    if location.path.is_empty() {
+        return Err(not_found(&raw));
+    }
+    let artifact = match state
+        .artifacts
+        .get_artifact(&location.owner, &location.path)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(&raw)),
+        Err(e) => return Err(e.into()),
+    };
+    let (size, stream) = state.blobs.get(&artifact.sha256).await.map_err(|e| {
+        if e.kind() == ErrorKind::NotFound {
+            MlflowError::not_found(format!(
+                "The content of artifact '{raw}' (sha256 {}) is missing from the blob store",
+                artifact.sha256
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    let name = location.path.rsplit('/').next().unwrap_or("artifact");
+    let mut response = HttpBody::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    let media = if artifact.media_type.is_empty() {
+        "application/octet-stream"
+    } else {
+        artifact.media_type.as_str()
+    };
+    if let Ok(v) = HeaderValue::from_str(media) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(['"', '\\'], "_")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> MlflowResult<Json<Value>> {
+    let raw = query_map(q.as_deref()).remove("path").unwrap_or_default();
+    let Some(location) = locate(&raw)? else {
+        return Ok(Json(json!({})));
+    };
+    // A missing owner or directory, or a file, lists as empty: the client
+    // relies on that to tell files from directories.
+    let artifacts = match state
+        .artifacts
+        .list_artifacts(&location.owner, &location.path)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Json(json!({}))),
+        Err(e) => return Err(e.into()),
+    };
+    let files: Vec<Value> = list_dir(&location.path, &artifacts)
+        .into_iter()
+        .map(|entry| {
+            if entry.is_dir {
+                json!({"path": entry.name, "is_dir": true})
+            } else {
+                json!({"path": entry.name, "is_dir": false, "file_size": entry.size})
+            }
+        })
+        .collect();
+    if files.is_empty() {
+        return Ok(Json(json!({})));
+    }
+    Ok(Json(json!({"files": files})))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> MlflowResult<Json<Value>> {
+    let location = locate(&raw)?.ok_or_else(|| not_found(&raw))?;
+    if location.path.is_empty() {
+        return Err(MlflowError::invalid(
+            "Deleting a whole artifact root is not allowed; name a file or directory",
+        ));
+    }
+    let removed = state
+        .artifacts
+        .delete_artifacts(&location.owner, &location.path)
+        .await?;
+    if removed == 0 {
+        return Err(not_found(&raw));
+    }
+    Ok(Json(json!({})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_paths_name_runs_and_models() {
+        let run = "0123456789abcdef0123456789abcdef";
+        let loc = locate(&format!("1/{run}/artifacts/a/b.txt")).unwrap().unwrap();
+        assert_eq!(loc.path, "a/b.txt");
+        assert!(matches!(loc.owner, ArtifactOwner::Run(_)));
+        let root = locate(&format!("1/{run}/artifacts")).unwrap().unwrap();
+        assert_eq!(root.path, "");
+        let model = format!("m-{run}");
+        let loc = locate(&format!("5/models/{model}/artifacts/MLmodel")).unwrap().unwrap();
+        assert_eq!(loc.path, "MLmodel");
+        assert!(matches!(loc.owner, ArtifactOwner::Model(_)));
+        assert!(locate("").unwrap().is_none());
+        assert!(locate("1").unwrap().is_none());
+        assert!(locate(&format!("1/{run}/artifacts/../x")).is_err());
+        assert!(locate("../etc/passwd").is_err());
+    }
+}

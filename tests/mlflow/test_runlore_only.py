@@ -1,0 +1,55 @@
+"""What Runlore adds behind the MLflow API (skipped against the reference)."""
+
+import hashlib
+import uuid
+
+import mlflow
+import pytest
+
+pytestmark = pytest.mark.runlore_only
+
+
+def test_project_slash_experiment_lands_in_project(server, api):
+    project = f"proj{uuid.uuid4().hex[:10]}"
+    exp = mlflow.set_experiment(f"{project}/sweep")
+    with mlflow.start_run(run_name="in-project") as run:
+        mlflow.log_param("lr", "0.1")
+        mlflow.log_metric("acc", 0.5)
+    response = api.get("/api/v1/runs", {"project": project})
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [r["id"] for r in items] == [run.info.run_id]
+    assert items[0]["project"] == project
+    assert items[0]["name"] == "in-project"
+    assert items[0]["params"] == {"lr": "0.1"}
+    # The MLflow view keeps the full name.
+    assert mlflow.get_experiment(exp.experiment_id).name == f"{project}/sweep"
+
+
+def test_plain_experiment_lands_in_default_project(api):
+    name = f"plain-{uuid.uuid4().hex[:10]}"
+    mlflow.set_experiment(name)
+    with mlflow.start_run() as run:
+        pass
+    response = api.get("/api/v1/runs", {"project": "default", "experiment": name})
+    assert response.status_code == 200, response.text
+    assert [r["id"] for r in response.json()["items"]] == [run.info.run_id]
+
+
+def test_same_file_from_two_runs_is_stored_once(server, client, experiment_id, tmp_path):
+    payload = f"shared bytes {uuid.uuid4().hex}\n".encode() * 1000
+    digest = hashlib.sha256(payload).hexdigest()
+    src = tmp_path / "shared.bin"
+    src.write_bytes(payload)
+    runs = [client.create_run(experiment_id).info.run_id for _ in range(2)]
+    for run_id in runs:
+        client.log_artifact(run_id, str(src))
+        client.log_artifact(run_id, str(src), artifact_path="again")
+    for run_id in runs:
+        out = client.download_artifacts(run_id, "again/shared.bin", str(tmp_path / run_id))
+        assert open(out, "rb").read() == payload
+    files = [p for p in server.data_dir.rglob("*") if p.is_file()]
+    by_name = {p for p in files if digest[2:] in p.name}
+    by_content = {p for p in files if p.stat().st_size == len(payload) and p.read_bytes() == payload}
+    # One blob, named by its SHA-256 (sha256/ab/cdef…) and/or holding the bytes.
+    assert len(by_name | by_content) == 1, sorted(by_name | by_content)
