@@ -57,6 +57,10 @@ def test_bad_posts_never_5xx(api, endpoint):
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 def test_worse_posts_get_4xx(api, endpoint):
     statuses = post_statuses(api, endpoint, WORSE_BODIES)
+    if endpoint.endswith("search"):
+        # The last body is a valid (empty) search: its fields are ignored.
+        assert statuses[-1][0] == 200, statuses
+        statuses = statuses[:-1]
     assert all(400 <= s[0] < 500 for s in statuses), statuses
 
 

@@ -117,14 +117,22 @@ def test_empty_result(client):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"filter_string": "attributes.name = 'x'"},
         {"filter_string": "bogus.name = 'x'"},
-        {"filter_string": "name = 'a' OR name = 'b'"},
+        {"filter_string": "name = 'a' AND"},
         {"order_by": ["tags.proj DESC"]},
+        {"order_by": ["name SIDEWAYS"]},
     ],
 )
 def test_invalid_search(client, kwargs):
     raises_code("INVALID_PARAMETER_VALUE", client.search_experiments, **kwargs)
+
+
+@pytest.mark.reference_deviation("MLflow refuses OR and the plural 'attributes.' on experiments")
+def test_or_and_plural_attributes(client):
+    a, b = unique("or-a"), unique("or-b")
+    ids = {client.create_experiment(a), client.create_experiment(b)}
+    found = client.search_experiments(filter_string=f"attributes.name = '{a}' OR name = '{b}'")
+    assert {e.experiment_id for e in found} == ids
 
 
 def test_garbage_page_token(client):

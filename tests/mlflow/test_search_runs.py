@@ -125,16 +125,11 @@ def test_filter_by_user_and_artifact_uri(client, runs):
 @pytest.mark.parametrize(
     "flt",
     [
-        "metrics.acc > 0.5 OR params.lr = '0.01'",
-        "(metrics.acc > 0.5)",
         "bogus.acc > 0.5",
         "params.lr = 0.01",
         "metrics.acc > '0.5'",
         "metrics.acc = 'NaN'",
         "params.optimizer NOT LIKE 'a%'",
-        "attributes.status IN ('FAILED', 'KILLED')",
-        "params.lr IN ('0.01', '0.1')",
-        "attributes.end_time IS NULL",
         "metrics.acc >>> 0.5",
         "attributes.start_time > '5'",
         "metrics.acc >",
@@ -143,3 +138,21 @@ def test_filter_by_user_and_artifact_uri(client, runs):
 def test_invalid_filter(client, runs, flt):
     exp_id, _, _ = runs
     raises_code("INVALID_PARAMETER_VALUE", client.search_runs, [exp_id], flt)
+
+
+@pytest.mark.reference_deviation("MLflow refuses OR, parentheses, IN on params and status, IS NULL on attributes")
+@pytest.mark.parametrize(
+    "flt, expected",
+    [
+        ("metrics.acc > 0.7 OR params.lr = '0.1'", ["child", "parent"]),
+        ("(metrics.acc > 0.5)", ["child", "parent"]),
+        ("(params.lr = '0.1' OR params.lr = '0.001') AND metrics.acc < 0.5", ["failed"]),
+        ("attributes.status IN ('FAILED', 'KILLED')", ["failed", "killed"]),
+        ("params.lr IN ('0.01', '0.1')", ["child", "parent"]),
+        ("params.lr NOT IN ('0.01', '0.1')", ["failed"]),
+        ("attributes.end_time IS NOT NULL", ["child", "failed", "killed", "parent"]),
+        ("attributes.end_time IS NULL", []),
+    ],
+)
+def test_runlore_filter_extensions(client, runs, flt, expected):
+    assert found(client, runs, flt) == expected

@@ -250,7 +250,16 @@ mod tests {
             assert!(validate_path(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a/", "a\0b", "a\\b", "..",
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a/./b",
+            "a//b",
+            "a/",
+            "a\0b",
+            "a\\b",
+            "..",
         ] {
             assert!(validate_path(bad).is_err(), "{bad:?}");
         }

@@ -16,10 +16,10 @@ pub mod store;
 pub mod time;
 pub mod validate;
 
-pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use artifact::{
     Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, ModelId, NewArtifact,
 };
+pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;

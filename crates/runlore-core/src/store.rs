@@ -139,8 +139,11 @@ pub trait ArtifactIndex: Send + Sync + 'static {
 pub trait ModelStore: Send + Sync + 'static {
     async fn create_logged_model(&self, new: NewLoggedModel) -> Result<LoggedModel>;
     async fn get_logged_model(&self, id: &ModelId) -> Result<LoggedModel>;
-    async fn set_logged_model_status(&self, id: &ModelId, status: ModelStatus)
-    -> Result<LoggedModel>;
+    async fn set_logged_model_status(
+        &self,
+        id: &ModelId,
+        status: ModelStatus,
+    ) -> Result<LoggedModel>;
     async fn set_logged_model_tags(
         &self,
         id: &ModelId,

@@ -78,12 +78,15 @@ pub enum Attribute {
     Updated,
     /// `experiment_id`: string.
     ExperimentId,
+    /// `artifact_uri`: string, where the run's artifacts are addressed
+    /// (`<experiment artifact location>/<run id>/artifacts`).
+    ArtifactUri,
     /// `user` (also `user_id`): string.
     User,
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 9] = [
+    pub const ALL: [Attribute; 10] = [
         Attribute::RunId,
         Attribute::RunName,
         Attribute::Status,
@@ -92,6 +95,7 @@ impl Attribute {
         Attribute::Created,
         Attribute::Updated,
         Attribute::ExperimentId,
+        Attribute::ArtifactUri,
         Attribute::User,
     ];
 
@@ -107,6 +111,7 @@ impl Attribute {
             Attribute::Created => "created",
             Attribute::Updated => "updated",
             Attribute::ExperimentId => "experiment_id",
+            Attribute::ArtifactUri => "artifact_uri",
             Attribute::User => "user",
         }
     }

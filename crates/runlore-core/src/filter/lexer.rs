@@ -107,7 +107,10 @@ impl<'a> Lexer<'a> {
         if number_start {
             return self.number(start);
         }
-        if is_word_start(c) {
+        // `` `metrics`.acc ``: a dot right after a backticked prefix starts
+        // the word that holds the key.
+        let after_backtick = c == '.' && self.text[..start].ends_with('`');
+        if is_word_start(c) || after_backtick {
             self.bump_while(is_word_char);
             return Ok(self.token(TokenKind::Word, start));
         }

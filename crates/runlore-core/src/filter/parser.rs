@@ -262,11 +262,27 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `prefix.key`, `` prefix.`quoted key` ``, `prefix."quoted key"` or a
-    /// bare attribute name.
+    /// `prefix.key`, `` prefix.`quoted key` ``, `prefix."quoted key"`,
+    /// `` `prefix`.`key` `` (MLflow accepts a quoted prefix too) or a bare
+    /// attribute name.
     fn field(&mut self) -> Parsed<FieldAt> {
         let token = self.bump()?;
         let expected = "a field (such as metrics.acc, params.`my key` or status)";
+        if let TokenKind::Backticked(prefix_text) = &token.kind {
+            let next = self.peek()?.clone();
+            let rest = self.source(&next);
+            if next.kind == TokenKind::Word && next.start == token.end && rest.starts_with('.') {
+                self.bump()?;
+                return self.prefixed(
+                    prefix_text,
+                    token.start,
+                    &rest[1..],
+                    next.start + 1,
+                    next.end,
+                );
+            }
+            return self.unexpected(&token, expected);
+        }
         let word = self.source(&token);
         if token.kind != TokenKind::Word || KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word)) {
             return self.unexpected(&token, expected);
@@ -287,9 +303,23 @@ impl<'a> Parser<'a> {
                 )),
             };
         };
+        let key_start = token.start + prefix_text.len() + 1;
+        self.prefixed(prefix_text, token.start, key, key_start, token.end)
+    }
+
+    /// The rest of a field once its prefix is known: `key` is the text after
+    /// the dot (empty when a quoted key follows).
+    fn prefixed(
+        &mut self,
+        prefix_text: &str,
+        start: usize,
+        key: &str,
+        key_start: usize,
+        end: usize,
+    ) -> Parsed<FieldAt> {
         let Some(prefix) = fields::prefix(prefix_text) else {
             return Err(SyntaxError::new(
-                token.start,
+                start,
                 format!(
                     "unknown field prefix '{prefix_text}': use metrics., params., tags., attributes. or datasets."
                 ),
@@ -298,37 +328,27 @@ impl<'a> Parser<'a> {
         let (key, key_start, end) = if key.is_empty() {
             let next = self.peek()?.clone();
             match next.kind {
-                TokenKind::Backticked(key) | TokenKind::DoubleQuoted(key)
-                    if next.start == token.end =>
-                {
+                TokenKind::Backticked(key) | TokenKind::DoubleQuoted(key) if next.start == end => {
                     self.bump()?;
                     (key, next.start, next.end)
                 }
                 _ => {
                     return Err(SyntaxError::new(
-                        token.end,
+                        end,
                         format!(
-                            "expected a key after '{word}' (quote keys that hold spaces: {word}`my key`)"
+                            "expected a key after '{prefix_text}.' (quote keys that hold spaces: {prefix_text}.`my key`)"
                         ),
                     ));
                 }
             }
         } else {
-            (
-                key.to_owned(),
-                token.start + prefix_text.len() + 1,
-                token.end,
-            )
+            (key.to_owned(), key_start, end)
         };
         if key.is_empty() {
             return Err(SyntaxError::new(key_start, "empty key"));
         }
         let field = fields::build(prefix, key).map_err(|m| SyntaxError::new(key_start, m))?;
-        Ok(FieldAt {
-            field,
-            start: token.start,
-            end,
-        })
+        Ok(FieldAt { field, start, end })
     }
 
     fn order_key(&mut self) -> Parsed<OrderKey> {

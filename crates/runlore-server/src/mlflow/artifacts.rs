@@ -240,13 +240,17 @@ mod tests {
     #[test]
     fn proxy_paths_name_runs_and_models() {
         let run = "0123456789abcdef0123456789abcdef";
-        let loc = locate(&format!("1/{run}/artifacts/a/b.txt")).unwrap().unwrap();
+        let loc = locate(&format!("1/{run}/artifacts/a/b.txt"))
+            .unwrap()
+            .unwrap();
         assert_eq!(loc.path, "a/b.txt");
         assert!(matches!(loc.owner, ArtifactOwner::Run(_)));
         let root = locate(&format!("1/{run}/artifacts")).unwrap().unwrap();
         assert_eq!(root.path, "");
         let model = format!("m-{run}");
-        let loc = locate(&format!("5/models/{model}/artifacts/MLmodel")).unwrap().unwrap();
+        let loc = locate(&format!("5/models/{model}/artifacts/MLmodel"))
+            .unwrap()
+            .unwrap();
         assert_eq!(loc.path, "MLmodel");
         assert!(matches!(loc.owner, ArtifactOwner::Model(_)));
         assert!(locate("").unwrap().is_none());

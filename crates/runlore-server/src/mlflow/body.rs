@@ -39,7 +39,10 @@ impl FromRequest<AppState> for Body {
                     state.max_body_bytes
                 ))
             } else {
-                MlflowError::invalid(format!("cannot read request body: {}", rejection.body_text()))
+                MlflowError::invalid(format!(
+                    "cannot read request body: {}",
+                    rejection.body_text()
+                ))
             }
         })?;
         let object = match serde_json::from_slice::<Value>(&bytes) {

@@ -105,7 +105,11 @@ pub async fn update(State(state): State<AppState>, Body(body): Body) -> Reply {
     Ok(Json(json!({})))
 }
 
-async fn set_lifecycle(state: &AppState, body: &serde_json::Map<String, Value>, to: Lifecycle) -> Reply {
+async fn set_lifecycle(
+    state: &AppState,
+    body: &serde_json::Map<String, Value>,
+    to: Lifecycle,
+) -> Reply {
     let id = body.experiment_id("experiment_id")?;
     find(state, id).await?;
     state.store.set_experiment_lifecycle(id, to).await?;
@@ -173,7 +177,11 @@ fn check_field(field: &Field, ordering: bool) -> MlflowResult<()> {
         Err(MlflowError::invalid(format!(
             "Invalid {} for experiments: {field:?}. Experiments are {} on name, creation_time, \
              last_update_time and experiment_id{}",
-            if ordering { "order_by key" } else { "filter field" },
+            if ordering {
+                "order_by key"
+            } else {
+                "filter field"
+            },
             if ordering { "ordered" } else { "filtered" },
             if ordering { "" } else { ", and tags" }
         )))

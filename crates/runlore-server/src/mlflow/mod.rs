@@ -70,10 +70,7 @@ fn tracking() -> Router<AppState> {
             get(models::get).patch(models::finalize),
         )
         .route("/logged-models/{id}/tags", patch(models::set_tags))
-        .route(
-            "/logged-models/{id}/tags/{key}",
-            delete(models::delete_tag),
-        )
+        .route("/logged-models/{id}/tags/{key}", delete(models::delete_tag))
         .fallback(unknown_endpoint)
 }
 
@@ -98,7 +95,10 @@ async fn unknown_endpoint(uri: Uri) -> MlflowError {
     MlflowError::new(
         axum::http::StatusCode::NOT_FOUND,
         "ENDPOINT_NOT_FOUND",
-        format!("Runlore does not implement the MLflow endpoint '{}'", uri.path()),
+        format!(
+            "Runlore does not implement the MLflow endpoint '{}'",
+            uri.path()
+        ),
     )
 }
 

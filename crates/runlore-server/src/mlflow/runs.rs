@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use runlore_core::{
-    DatasetInput, ErrorKind, ExperimentId, Lifecycle, LogBatch, MetricPoint, MetricValue,
-    ModelId, ModelOutput, NewRun, Run, RunId, RunPatch, RunStatus,
+    DatasetInput, ErrorKind, ExperimentId, Lifecycle, LogBatch, MetricPoint, MetricValue, ModelId,
+    ModelOutput, NewRun, Run, RunId, RunPatch, RunStatus,
 };
 use serde_json::{Map, Value, json};
 
@@ -19,7 +19,11 @@ type Reply = MlflowResult<Json<Value>>;
 
 /// Loads a run, with MLflow's message when it does not exist.
 pub async fn find(state: &AppState, id: &RunId) -> MlflowResult<Run> {
-    state.store.get_run(id).await.map_err(|e| not_found_as_run(e, id))
+    state
+        .store
+        .get_run(id)
+        .await
+        .map_err(|e| not_found_as_run(e, id))
 }
 
 pub fn not_found_as_run(e: runlore_core::Error, id: &RunId) -> MlflowError {
@@ -38,7 +42,9 @@ pub async fn exp_location(state: &AppState, id: ExperimentId) -> MlflowResult<Op
         return Ok(hit);
     }
     let exp = state.store.get_experiment(id).await?;
-    state.locations.put(id.value(), exp.artifact_location.clone());
+    state
+        .locations
+        .put(id.value(), exp.artifact_location.clone());
     Ok(exp.artifact_location)
 }
 
@@ -108,7 +114,11 @@ pub async fn update(State(state): State<AppState>, Body(body): Body) -> Reply {
     find(&state, &id).await?;
     let patch = RunPatch {
         name: body.opt_str("run_name")?.filter(|s| !s.is_empty()),
-        status: body.opt_str("status")?.as_deref().map(parse_status).transpose()?,
+        status: body
+            .opt_str("status")?
+            .as_deref()
+            .map(parse_status)
+            .transpose()?,
         end_time: body.opt_i64("end_time")?,
     };
     let run = state.store.update_run(&id, patch).await?;
@@ -141,8 +151,9 @@ fn metric(obj: &Map<String, Value>) -> MlflowResult<MetricPoint> {
     let key = obj.req_str("key")?;
     let value = match obj.get("value") {
         None | Some(Value::Null) => return Err(MlflowError::missing("value")),
-        Some(v) => serde_json::from_value::<MetricValue>(v.clone())
-            .map_err(|_| wrong_type("value", v))?,
+        Some(v) => {
+            serde_json::from_value::<MetricValue>(v.clone()).map_err(|_| wrong_type("value", v))?
+        }
     };
     let Some(timestamp) = obj.opt_i64("timestamp")? else {
         return Err(MlflowError::missing("timestamp"));
@@ -226,7 +237,10 @@ const MAX_PARAMS: usize = 100;
 const MAX_TAGS: usize = 100;
 const MAX_ENTRIES: usize = 1000;
 
-fn objects<'a>(body: &'a Map<String, Value>, name: &str) -> MlflowResult<Vec<&'a Map<String, Value>>> {
+fn objects<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+) -> MlflowResult<Vec<&'a Map<String, Value>>> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items

@@ -153,11 +153,14 @@ pub async fn metric_history(State(state): State<AppState>, RawQuery(q): RawQuery
         end_step: None,
     };
     // MLflow answers an empty history, not 404, for an unknown run or key.
-    let points = match state.store.metric_history(&id, range).await {
+    let mut points = match state.store.metric_history(&id, range).await {
         Ok(points) => points,
         Err(e) if e.kind() == runlore_core::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(e.into()),
     };
+    // MLflow answers in logging-time order (the client does not re-sort);
+    // the store keeps step order, so ties in time stay in step order.
+    points.sort_by_key(|p| p.timestamp);
     let end = offset.saturating_add(limit).min(points.len());
     let mut out = Map::new();
     if offset < end {

@@ -36,9 +36,11 @@ pub fn max_results(value: Option<i64>, default: usize, max: usize) -> MlflowResu
         Some(n) if n <= 0 => Err(MlflowError::invalid(format!(
             "Invalid value {n} for parameter 'max_results' supplied. It must be a positive integer"
         ))),
-        Some(n) if usize::try_from(n).map_or(true, |n| n > max) => Err(MlflowError::invalid(
-            format!("Invalid value {n} for parameter 'max_results' supplied. It must be at most {max}"),
-        )),
+        Some(n) if usize::try_from(n).map_or(true, |n| n > max) => {
+            Err(MlflowError::invalid(format!(
+                "Invalid value {n} for parameter 'max_results' supplied. It must be at most {max}"
+            )))
+        }
         Some(n) => Ok(usize::try_from(n).unwrap_or(default)),
     }
 }

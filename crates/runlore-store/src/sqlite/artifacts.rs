@@ -35,7 +35,9 @@ fn owner_key(conn: &Connection, owner: &ArtifactOwner, for_write: bool) -> Resul
 
 const COLUMNS: &str = "path, sha256, size, media_type, direction, step, created_at";
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<(String, String, i64, String, String, Option<i64>, i64)> {
+fn from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<(String, String, i64, String, String, Option<i64>, i64)> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -90,7 +92,9 @@ fn put(conn: &mut Connection, owner: &ArtifactOwner, new: NewArtifact) -> Result
     while let Some((dir, _)) = parent.rsplit_once('/') {
         let is_file: bool = tx
             .query_row(
-                &format!("SELECT EXISTS (SELECT 1 FROM artifacts WHERE {column} = ?1 AND path = ?2)"),
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM artifacts WHERE {column} = ?1 AND path = ?2)"
+                ),
                 params![key, dir],
                 |r| r.get(0),
             )

@@ -17,7 +17,16 @@ const SELECT: &str =
                            e.artifact_location
                       FROM experiments e JOIN projects p ON p.id = e.project_id";
 
-type RawExperiment = (i64, String, String, String, String, i64, i64, Option<String>);
+type RawExperiment = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+);
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<RawExperiment> {
     Ok((

@@ -22,7 +22,9 @@ pub fn key_of(conn: &Connection, id: &ModelId) -> Result<i64> {
 
 fn pairs(conn: &Connection, table: &str, key: i64) -> Result<BTreeMap<String, String>> {
     let mut stmt = conn
-        .prepare_cached(&format!("SELECT key, value FROM {table} WHERE model_id = ?1"))
+        .prepare_cached(&format!(
+            "SELECT key, value FROM {table} WHERE model_id = ?1"
+        ))
         .map_err(db_err)?;
     stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(db_err)?

@@ -103,6 +103,9 @@ fn fields() {
     err_at("metrics. `a` = 1", 9, "expected a key after 'metrics.'");
     err_at("metrics.`` = 1", 9, "empty key");
     err_at("params.'lr' = 'x'", 8, "expected a key");
+    err_at("`bogus`.x = 'y'", 1, "unknown field prefix 'bogus'");
+    err_at("`metrics` = 1", 1, "expected a field");
+    err_at("`metrics`. = 1", 11, "expected a key after 'metrics.'");
 }
 
 #[test]

@@ -29,6 +29,15 @@ fn order_keys() {
             "params.\"my key\" Desc",
             key(Field::Param("my key".into()), true),
         ),
+        (
+            "`metrics`.`acc` desc",
+            key(Field::Metric("acc".into()), true),
+        ),
+        ("`tags`.team", key(Field::Tag("team".into()), false)),
+        (
+            "`attributes`.artifact_uri",
+            key(Field::Attribute(Attribute::ArtifactUri), false),
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(parse_order_key(text).unwrap(), expected, "{text}");

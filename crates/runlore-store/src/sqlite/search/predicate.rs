@@ -50,6 +50,12 @@ pub fn attribute_column(attr: Attribute) -> &'static str {
         Attribute::Updated => "r.updated_at",
         Attribute::ExperimentId => "r.experiment_id",
         Attribute::User => "r.user",
+        // Derived, as the MLflow API reports it: experiments without a
+        // location of their own use the artifact proxy's.
+        Attribute::ArtifactUri => {
+            "(COALESCE((SELECT e.artifact_location FROM experiments e WHERE e.id = r.experiment_id), \
+             'mlflow-artifacts:/' || r.experiment_id) || '/' || r.uuid || '/artifacts')"
+        }
     }
 }
 
