@@ -53,3 +53,48 @@ def test_same_file_from_two_runs_is_stored_once(server, client, experiment_id, t
     by_content = {p for p in files if p.stat().st_size == len(payload) and p.read_bytes() == payload}
     # One blob, named by its SHA-256 (sha256/ab/cdef…) and/or holding the bytes.
     assert len(by_name | by_content) == 1, sorted(by_name | by_content)
+
+
+def test_nested_run_is_a_child_run_in_runlore(api):
+    mlflow.set_experiment(f"nest-{uuid.uuid4().hex[:10]}")
+    with mlflow.start_run(run_name="outer") as parent:
+        with mlflow.start_run(run_name="inner", nested=True) as child:
+            pass
+    native = api.get(f"/api/v1/runs/{child.info.run_id}")
+    assert native.status_code == 200, native.text
+    assert native.json()["parent_run_id"] == parent.info.run_id
+    assert api.get(f"/api/v1/runs/{parent.info.run_id}").json().get("parent_run_id") is None
+
+
+def test_native_run_is_visible_to_the_mlflow_client(api, client):
+    name = f"native-{uuid.uuid4().hex[:10]}"
+    created = api.post("/api/v1/experiments", {"project": "default", "name": name})
+    assert created.status_code == 201, created.text
+    run = api.post("/api/v1/runs", {"project": "default", "experiment": name, "name": "from-native",
+                                    "params": {"lr": "0.1"}, "tags": {"team": "vision"}})
+    assert run.status_code == 201, run.text
+    run_id = run.json()["id"]
+    logged = api.post(f"/api/v1/runs/{run_id}/log", {"metrics": [
+        {"key": "loss", "value": v, "step": s, "timestamp": 1000 + s} for s, v in enumerate([0.9, 0.5, 0.2])]})
+    assert logged.status_code == 200, logged.text
+
+    experiment = client.get_experiment_by_name(name)
+    assert experiment is not None
+    got = client.get_run(run_id)
+    assert got.info.experiment_id == experiment.experiment_id
+    assert got.info.run_name == "from-native"
+    assert got.data.params == {"lr": "0.1"}
+    assert got.data.metrics == {"loss": 0.2}
+    assert got.data.tags["team"] == "vision"
+    assert [m.value for m in client.get_metric_history(run_id, "loss")] == [0.9, 0.5, 0.2]
+    found = client.search_runs([experiment.experiment_id], "params.lr = '0.1' AND metrics.loss < 0.3")
+    assert [r.info.run_id for r in found] == [run_id]
+
+
+def test_deleting_through_mlflow_shows_in_native_api(api, client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.delete_run(run_id)
+    assert api.get(f"/api/v1/runs/{run_id}").json()["lifecycle"] == "deleted"
+    restored = api.post(f"/api/v1/runs/{run_id}/restore")
+    assert restored.status_code == 200, restored.text
+    assert client.get_run(run_id).info.lifecycle_stage == "active"
