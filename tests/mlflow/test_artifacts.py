@@ -126,3 +126,18 @@ def test_overwrite_artifact(client, run_id, tmp_path):
     client.log_artifact(run_id, str(src))
     assert listing(client, run_id) == {("v.txt", False, 4)}
     assert Path(client.download_artifacts(run_id, "v.txt", str(tmp_path / "dl"))).read_text() == "two!"
+
+
+def test_delete_file_and_directory(api, client, experiment_id, run_id, tmp_path):
+    folder = tmp_path / "out"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "keep.txt").write_text("keep")
+    (folder / "drop.txt").write_text("drop")
+    (folder / "sub" / "a.txt").write_text("a")
+    client.log_artifacts(run_id, str(folder), artifact_path="out")
+    root = f"/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/out"
+    assert api.session.delete(api.url + f"{root}/drop.txt", timeout=30).status_code == 200
+    assert api.session.delete(api.url + f"{root}/sub", timeout=30).status_code == 200
+    assert listing(client, run_id, "out") == {("out/keep.txt", False, 4)}
+    with pytest.raises(MlflowException):
+        client.download_artifacts(run_id, "out/drop.txt", str(tmp_path / "dl"))

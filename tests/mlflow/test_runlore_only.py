@@ -98,3 +98,15 @@ def test_deleting_through_mlflow_shows_in_native_api(api, client, experiment_id)
     restored = api.post(f"/api/v1/runs/{run_id}/restore")
     assert restored.status_code == 200, restored.text
     assert client.get_run(run_id).info.lifecycle_stage == "active"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/2.0/mlflow/registered-models/search",
+    "/api/3.0/mlflow/traces/search",
+    "/ajax-api/3.0/mlflow/traces/search",
+    "/api/2.0/mlflow-artifacts/mpu/create",
+])
+def test_unimplemented_endpoints_answer_json_404(api, path):
+    for response in (api.get(path), api.post(path, {})):
+        assert response.status_code == 404, (path, response.status_code, response.text[:200])
+        assert response.json()["error_code"] == "ENDPOINT_NOT_FOUND"

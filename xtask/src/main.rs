@@ -41,6 +41,10 @@ enum Command {
         /// Smaller workloads, for checking that the harness works.
         #[arg(long)]
         quick: bool,
+        /// Instead: the same `mlflow` client against Runlore and against a
+        /// real `mlflow server`, with ratios (bench/mlflow_peer.py).
+        #[arg(long)]
+        mlflow: bool,
     },
 }
 
@@ -50,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { args } => serve::run(&args),
         Command::Test { no_lint } => test::run(!no_lint),
         Command::Ui => ui::build().map(|_| ()),
-        Command::Bench { quick } => bench::run(quick),
+        Command::Bench { quick, mlflow } if mlflow => bench::mlflow_peer(quick),
+        Command::Bench { quick, .. } => bench::run(quick),
     }
 }

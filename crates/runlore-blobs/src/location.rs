@@ -1,4 +1,5 @@
-//! Turning a location string (`--blobs`, config) into an object store.
+//! Turning a location string (`runlore server --artifacts`,
+//! `RUNLORE_ARTIFACTS`, `artifacts` in runlore.toml) into an object store.
 
 use std::path::PathBuf;
 use std::sync::Arc;

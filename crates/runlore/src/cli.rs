@@ -16,6 +16,7 @@ environment variables, then flags:
   host           RUNLORE_HOST       server --host     (default 127.0.0.1)
   port           RUNLORE_PORT       server --port     (default 5000)
   ui_dir         RUNLORE_UI_DIR     server --ui-dir
+  artifacts      RUNLORE_ARTIFACTS  server --artifacts (default <data_dir>/blobs)
 Log filter: RUNLORE_LOG (e.g. info, debug).
 
 Exit codes: 0 ok, 1 failure, 2 invalid arguments, 3 not found,
@@ -58,7 +59,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the tracking server (native API under /api/v1, web UI when built)
+    /// Run the tracking server (native API under /api/v1, the MLflow API
+    /// under /api/2.0/mlflow, web UI when built)
     Server(ServerArgs),
     /// Create, list and switch projects
     #[command(subcommand)]
@@ -82,10 +84,15 @@ pub struct ServerArgs {
     /// Port to bind; 0 picks a free one [env: RUNLORE_PORT] [default: 5000]
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
-    /// Serve the web UI from this folder instead of the embedded build
+    /// Serve the web UI from this folder (e.g. ui/dist)
     /// [env: RUNLORE_UI_DIR]
     #[arg(long, value_name = "PATH")]
     pub ui_dir: Option<PathBuf>,
+    /// Where artifact bytes are stored: a folder, or s3://bucket/prefix with
+    /// the AWS_* variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …)
+    /// [env: RUNLORE_ARTIFACTS] [default: <data_dir>/blobs]
+    #[arg(long, value_name = "FOLDER|URL")]
+    pub artifacts: Option<String>,
     /// Allow binding a non-loopback address. Runlore has no authentication
     /// yet: anyone who can reach the address can read and change all data
     #[arg(long)]

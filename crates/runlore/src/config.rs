@@ -23,12 +23,13 @@ pub const ENV_HOST: &str = "RUNLORE_HOST";
 pub const ENV_PORT: &str = "RUNLORE_PORT";
 pub const ENV_PROJECT: &str = "RUNLORE_PROJECT";
 pub const ENV_UI_DIR: &str = "RUNLORE_UI_DIR";
+pub const ENV_ARTIFACTS: &str = "RUNLORE_ARTIFACTS";
 /// Log filter (`tracing` syntax, e.g. `info,runlore_server=debug`).
 pub const ENV_LOG: &str = "RUNLORE_LOG";
 
 /// `(toml key, env var, meaning)` for every setting; `config show` and the
 /// help text list these.
-pub const SETTINGS: [(&str, &str, &str); 6] = [
+pub const SETTINGS: [(&str, &str, &str); 7] = [
     (
         "server",
         ENV_SERVER,
@@ -58,6 +59,12 @@ pub const SETTINGS: [(&str, &str, &str); 6] = [
         "ui_dir",
         ENV_UI_DIR,
         "serve the web UI from this folder instead of the embedded one",
+    ),
+    (
+        "artifacts",
+        ENV_ARTIFACTS,
+        "where `runlore server` keeps artifact bytes: a folder or s3://bucket/prefix \
+         (default <data_dir>/blobs)",
     ),
 ];
 
@@ -105,6 +112,8 @@ pub struct Config {
     pub host: Setting<String>,
     pub port: Setting<u16>,
     pub ui_dir: Setting<Option<PathBuf>>,
+    /// A folder or `s3://bucket/prefix`; `None`: `<data_dir>/blobs`.
+    pub artifacts: Setting<Option<String>>,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// Problems worth telling (unknown keys), printed to stderr.
@@ -122,6 +131,7 @@ pub struct Flags {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub ui_dir: Option<PathBuf>,
+    pub artifacts: Option<String>,
 }
 
 /// Loads the configuration from the real environment and current directory.
@@ -144,6 +154,7 @@ pub fn load_from(
         host: Setting::new(DEFAULT_HOST.to_owned(), Source::Default),
         port: Setting::new(DEFAULT_PORT, Source::Default),
         ui_dir: Setting::new(None, Source::Default),
+        artifacts: Setting::new(None, Source::Default),
         file: None,
         warnings: Vec::new(),
     };
@@ -201,6 +212,10 @@ fn apply_file(config: &mut Config, explicit: Option<&Path>, default_file: &Path)
                 let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
                 config.ui_dir = Setting::new(Some(base.join(text)), source.clone());
             }
+            "artifacts" => {
+                let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
+                config.artifacts = Setting::new(Some(artifacts_at(base, text)), source.clone());
+            }
             other => config.warnings.push(format!(
                 "{}: unknown key '{other}' ignored (known keys: {})",
                 path.display(),
@@ -236,6 +251,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(text) = set(ENV_UI_DIR) {
         config.ui_dir = Setting::new(Some(PathBuf::from(text)), Source::Env(ENV_UI_DIR));
     }
+    if let Some(text) = set(ENV_ARTIFACTS) {
+        config.artifacts = Setting::new(Some(text), Source::Env(ENV_ARTIFACTS));
+    }
     Ok(())
 }
 
@@ -258,6 +276,19 @@ fn apply_flags(config: &mut Config, flags: &Flags) {
     if let Some(dir) = &flags.ui_dir {
         config.ui_dir = Setting::new(Some(dir.clone()), Source::Flag);
     }
+    if let Some(location) = &flags.artifacts {
+        config.artifacts = Setting::new(non_empty(location), Source::Flag);
+    }
+}
+
+/// A relative folder in the config file is relative to the file; URLs
+/// (`s3://…`, `file://…`) stay as written.
+fn artifacts_at(base: &Path, text: &str) -> String {
+    if text.contains("://") {
+        text.to_owned()
+    } else {
+        base.join(text).to_string_lossy().into_owned()
+    }
 }
 
 fn non_empty(text: &str) -> Option<String> {
@@ -271,7 +302,7 @@ pub fn show(config: &Config, json: bool) -> Result<()> {
         return crate::output::print_json(config);
     }
     let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &Source); 6] = [
+    let rows: [(&str, String, &Source); 7] = [
         (
             "server",
             config
@@ -301,6 +332,15 @@ pub fn show(config: &Config, json: bool) -> Result<()> {
                 .as_deref()
                 .map_or_else(|| "(embedded)".into(), shown),
             &config.ui_dir.source,
+        ),
+        (
+            "artifacts",
+            config
+                .artifacts
+                .value
+                .clone()
+                .unwrap_or_else(|| shown(&config.data_dir.value.join("blobs"))),
+            &config.artifacts.source,
         ),
     ];
     let mut table = crate::output::table(["SETTING", "VALUE", "FROM"]);

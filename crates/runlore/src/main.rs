@@ -62,6 +62,7 @@ fn run_cli(cli: Cli) -> Result<()> {
         flags.host = args.host.clone();
         flags.port = args.port;
         flags.ui_dir = args.ui_dir.clone();
+        flags.artifacts = args.artifacts.clone();
     }
     let config = config::load(&flags)?;
     for warning in &config.warnings {

@@ -41,6 +41,7 @@ pub async fn run(config: &Config, allow_remote: bool) -> Result<()> {
     let server_config = runlore_server::ServerConfig {
         data_dir: data_dir.clone(),
         ui_dir: config.ui_dir.value.clone(),
+        artifacts: config.artifacts.value.clone(),
         ..runlore_server::ServerConfig::default()
     };
     // Tests and benchmarks parse this line for the URL (port 0 included).

@@ -238,7 +238,7 @@ fn config_precedence_file_env_flag() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("runlore.toml"),
-        "project = \"from-file\"\ndata_dir = \"file-data\"\nport = 6000\n",
+        "project = \"from-file\"\ndata_dir = \"file-data\"\nport = 6000\nartifacts = \"file-blobs\"\n",
     )
     .unwrap();
     let show = |cmd: &mut assert_cmd::Command| -> Value {
@@ -251,12 +251,16 @@ fn config_precedence_file_env_flag() {
     assert_eq!(c["data_dir"]["value"], "file-data");
     assert_eq!(c["port"]["value"], 6000);
     assert_eq!(c["server"]["value"], Value::Null);
+    assert_eq!(c["artifacts"]["value"], "file-blobs");
 
     let c = show(
         runlore(tmp.path())
             .env("RUNLORE_PROJECT", "from-env")
-            .env("RUNLORE_PORT", "7000"),
+            .env("RUNLORE_PORT", "7000")
+            .env("RUNLORE_ARTIFACTS", "s3://bucket/prefix"),
     );
+    assert_eq!(c["artifacts"]["value"], "s3://bucket/prefix");
+    assert_eq!(c["artifacts"]["source"]["name"], "RUNLORE_ARTIFACTS");
     assert_eq!(c["project"]["value"], "from-env");
     assert_eq!(c["project"]["source"]["name"], "RUNLORE_PROJECT");
     assert_eq!(c["port"]["value"], 7000);

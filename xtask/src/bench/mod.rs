@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::process::{build_release_binary, target_dir};
+use crate::process::{build_release_binary, root, target_dir};
 
 /// Sizes of the workloads; `quick` shrinks them to check the harness.
 pub struct Sizes {
@@ -90,6 +90,28 @@ fn rss_bytes(pid: u32) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// The MLflow peer comparison: installs the pinned client and server into
+/// .venv (the compatibility suite's requirements), builds the release
+/// binary, and runs bench/mlflow_peer.py, which writes
+/// target/bench/mlflow-peer.md.
+pub fn mlflow_peer(quick: bool) -> Result<()> {
+    let python = crate::python::ensure_venv(&root().join("tests/mlflow/requirements.txt"))?;
+    let binary = build_release_binary()?;
+    let out = target_dir().join("bench").join("mlflow-peer.md");
+    let mut cmd = Command::new(python);
+    cmd.current_dir(root())
+        .arg("bench/mlflow_peer.py")
+        .arg("--runlore")
+        .arg(&binary)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("MLFLOW_TRACKING_URI");
+    if quick {
+        cmd.arg("--quick");
+    }
+    crate::process::run(&mut cmd)
 }
 
 pub fn run(quick: bool) -> Result<()> {

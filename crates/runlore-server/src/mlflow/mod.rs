@@ -82,12 +82,19 @@ pub fn routes() -> Router<AppState> {
             put(artifacts::upload)
                 .get(artifacts::download)
                 .delete(artifacts::delete),
-        );
+        )
+        .fallback(unknown_endpoint);
+    // Clients probe 3.0 endpoints (traces, …) and need a JSON 404, not the
+    // UI's index page, to fall back gracefully.
+    let v3 = Router::new()
+        .route("/server-info", get(server_info))
+        .fallback(unknown_endpoint);
     Router::new()
         .nest("/api/2.0/mlflow", tracking())
         .nest("/ajax-api/2.0/mlflow", tracking())
         .nest("/api/2.0/mlflow-artifacts", artifacts)
-        .route("/api/3.0/mlflow/server-info", get(server_info))
+        .nest("/api/3.0/mlflow", v3.clone())
+        .nest("/ajax-api/3.0/mlflow", v3)
         .route("/version", get(version))
 }
 

@@ -135,6 +135,30 @@ fn conditions(expr: &Expr, query: &mut ModelQuery) -> MlflowResult<()> {
     }
 }
 
+/// `source_run_id` is not a run-filter attribute; read it as `run_id`
+/// wherever it stands outside quotes (a model may be named after it).
+fn rename_source_run_id(filter: &str) -> String {
+    const FIELD: &str = "source_run_id";
+    let mut out = String::with_capacity(filter.len());
+    let mut quote: Option<char> = None;
+    let mut rest = filter;
+    while let Some(c) = rest.chars().next() {
+        if quote.is_none() && rest.starts_with(FIELD) {
+            out.push_str("run_id");
+            rest = &rest[FIELD.len()..];
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if matches!(c, '\'' | '"' | '`') => quote = Some(c),
+            _ => {}
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 fn unsupported() -> MlflowError {
     MlflowError::invalid(
         "Logged models can be searched by `name = '…'` and `source_run_id = '…'` joined by AND",
@@ -159,11 +183,7 @@ pub async fn search(State(state): State<AppState>, Body(body): Body) -> Reply {
         }
         Some(other) => return Err(wrong_type("experiment_ids", other)),
     }
-    // `source_run_id` is not a run-filter attribute; read it as `run_id`.
-    let text = body
-        .opt_str("filter")?
-        .unwrap_or_default()
-        .replace("source_run_id", "run_id");
+    let text = rename_source_run_id(&body.opt_str("filter")?.unwrap_or_default());
     if let Some(expr) = parse_filter(&text)? {
         conditions(&expr, &mut query)?;
     }
@@ -184,4 +204,18 @@ pub async fn search(State(state): State<AppState>, Body(body): Body) -> Reply {
         );
     }
     Ok(Json(Value::Object(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rename_source_run_id;
+
+    #[test]
+    fn source_run_id_is_renamed_outside_quotes_only() {
+        assert_eq!(
+            rename_source_run_id("source_run_id = 'abc' AND name = 'source_run_id-model'"),
+            "run_id = 'abc' AND name = 'source_run_id-model'"
+        );
+        assert_eq!(rename_source_run_id("name = \"é\""), "name = \"é\"");
+    }
 }

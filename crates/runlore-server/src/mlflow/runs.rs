@@ -67,7 +67,8 @@ pub async fn create(State(state): State<AppState>, Body(body): Body) -> Reply {
     let exp = experiments::find(&state, exp_id).await?;
     if exp.lifecycle != Lifecycle::Active {
         return Err(MlflowError::invalid(format!(
-            "The experiment {exp_id} must be in the 'active' state. Current state is deleted."
+            "The experiment {exp_id} must be in the 'active' state. Current state is {}.",
+            exp.lifecycle.as_str()
         )));
     }
     let mut tags: BTreeMap<String, String> = BTreeMap::new();

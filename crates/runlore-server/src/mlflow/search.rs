@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use runlore_core::filter::{Attribute, Expr, Field, OrderKey, parse_filter, parse_order_by};
 use runlore_core::store::{MAX_PAGE_SIZE, MetricRange, RunQuery};
-use runlore_core::{ExperimentId, LifecycleView};
+use runlore_core::{ExperimentId, HistoryPoint, LifecycleView, MetricValue};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::body::{Body, Fields, parse_experiment_id, query_map, wrong_type};
@@ -141,7 +143,10 @@ pub async fn search_runs(State(state): State<AppState>, Body(body): Body) -> Rep
     Ok(Json(Value::Object(out)))
 }
 
-pub async fn metric_history(State(state): State<AppState>, RawQuery(q): RawQuery) -> Reply {
+pub async fn metric_history(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> MlflowResult<Json<HistoryPage>> {
     let args = query_map(q.as_deref());
     let id = args.run_id()?;
     let key = args.req_str("metric_key")?;
@@ -161,20 +166,56 @@ pub async fn metric_history(State(state): State<AppState>, RawQuery(q): RawQuery
     // MLflow answers in logging-time order (the client does not re-sort);
     // the store keeps step order, so ties in time stay in step order.
     points.sort_by_key(|p| p.timestamp);
-    let end = offset.saturating_add(limit).min(points.len());
-    let mut out = Map::new();
-    if offset < end {
-        let metrics: Vec<Value> = points[offset..end]
-            .iter()
-            .map(|p| {
-                json!({"key": key, "value": wire::metric_value(p.value),
-                       "timestamp": p.timestamp, "step": p.step})
-            })
-            .collect();
-        out.insert("metrics".into(), Value::Array(metrics));
+    let total = points.len();
+    let end = offset.saturating_add(limit).min(total);
+    points.truncate(end);
+    points.drain(..offset.min(end));
+    Ok(Json(HistoryPage {
+        key,
+        points,
+        next_page_token: (end < total).then(|| token::encode(end)),
+    }))
+}
+
+/// `{"metrics": [{"key","value","timestamp","step"}…], "next_page_token"}`,
+/// serialised straight from the points: a 25,000-point page built as a
+/// `serde_json::Value` tree costs tens of megabytes of short-lived
+/// allocations.
+pub struct HistoryPage {
+    key: String,
+    points: Vec<HistoryPoint>,
+    next_page_token: Option<String>,
+}
+
+impl Serialize for HistoryPage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if !self.points.is_empty() {
+            map.serialize_entry("metrics", &KeyedPoints(self))?;
+        }
+        if let Some(token) = &self.next_page_token {
+            map.serialize_entry("next_page_token", token)?;
+        }
+        map.end()
     }
-    if end < points.len() {
-        out.insert("next_page_token".into(), json!(token::encode(end)));
+}
+
+struct KeyedPoints<'a>(&'a HistoryPage);
+
+impl Serialize for KeyedPoints<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Keyed<'a> {
+            key: &'a str,
+            value: MetricValue,
+            timestamp: i64,
+            step: i64,
+        }
+        serializer.collect_seq(self.0.points.iter().map(|p| Keyed {
+            key: &self.0.key,
+            value: p.value,
+            timestamp: p.timestamp,
+            step: p.step,
+        }))
     }
-    Ok(Json(Value::Object(out)))
 }

@@ -1,5 +1,6 @@
-//! A 1 GiB artifact goes up and comes back through the MLflow artifact proxy
-//! without ever sitting in the server's memory.
+//! The MLflow artifact proxy: a 1 GiB artifact goes up and comes back
+//! without ever sitting in the server's memory, and bytes land in the
+//! configured artifact location.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -34,9 +35,9 @@ fn peak_rss() -> u64 {
     kib * 1024
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_gib_streams_up_and_down() {
-    let server = TestServer::start().await;
+/// Creates an experiment and a run through the MLflow API; returns the
+/// proxy URL prefix of the run's artifacts.
+async fn new_run(server: &TestServer) -> String {
     let api = |p: &str| server.url(&format!("/api/2.0/mlflow/{p}"));
     let exp: serde_json::Value = server
         .client
@@ -60,8 +61,37 @@ async fn one_gib_streams_up_and_down() {
         .await
         .unwrap();
     let run_id = run["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+    format!("{exp_id}/{run_id}/artifacts")
+}
+
+#[tokio::test]
+async fn bytes_land_in_the_configured_location() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let location = elsewhere.path().to_str().unwrap().to_owned();
+    let server = TestServer::with(|c| c.artifacts = Some(location)).await;
+    let prefix = new_run(&server).await;
+    let url = server.url(&format!("/api/2.0/mlflow-artifacts/artifacts/{prefix}/notes.txt"));
+    let put = server.client.put(&url).body("located").send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let digest = hex::encode(Sha256::digest(b"located"));
+    let blob = elsewhere
+        .path()
+        .join("sha256")
+        .join(&digest[..2])
+        .join(&digest[2..]);
+    assert_eq!(std::fs::read(&blob).unwrap(), b"located");
+    assert!(!server.data_dir.join("blobs").join("sha256").exists());
+    let got = server.client.get(&url).send().await.unwrap();
+    assert_eq!(got.text().await.unwrap(), "located");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_gib_streams_up_and_down() {
+    let server = TestServer::start().await;
+    let prefix = new_run(&server).await;
     let url = server.url(&format!(
-        "/api/2.0/mlflow-artifacts/artifacts/{exp_id}/{run_id}/artifacts/big/weights.bin"
+        "/api/2.0/mlflow-artifacts/artifacts/{prefix}/big/weights.bin"
     ));
 
     let mut expected = Sha256::new();
@@ -87,7 +117,7 @@ async fn one_gib_streams_up_and_down() {
     let listing: serde_json::Value = server
         .client
         .get(server.url("/api/2.0/mlflow-artifacts/artifacts"))
-        .query(&[("path", format!("{exp_id}/{run_id}/artifacts/big"))])
+        .query(&[("path", format!("{prefix}/big"))])
         .send()
         .await
         .unwrap()
