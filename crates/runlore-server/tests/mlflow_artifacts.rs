@@ -70,8 +70,16 @@ async fn bytes_land_in_the_configured_location() {
     let location = elsewhere.path().to_str().unwrap().to_owned();
     let server = TestServer::with(|c| c.artifacts = Some(location)).await;
     let prefix = new_run(&server).await;
-    let url = server.url(&format!("/api/2.0/mlflow-artifacts/artifacts/{prefix}/notes.txt"));
-    let put = server.client.put(&url).body("located").send().await.unwrap();
+    let url = server.url(&format!(
+        "/api/2.0/mlflow-artifacts/artifacts/{prefix}/notes.txt"
+    ));
+    let put = server
+        .client
+        .put(&url)
+        .body("located")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 200);
     let digest = hex::encode(Sha256::digest(b"located"));
     let blob = elsewhere

@@ -35,9 +35,10 @@ fn owner_key(conn: &Connection, owner: &ArtifactOwner, for_write: bool) -> Resul
 
 const COLUMNS: &str = "path, sha256, size, media_type, direction, step, created_at";
 
-fn from_row(
-    row: &Row<'_>,
-) -> rusqlite::Result<(String, String, i64, String, String, Option<i64>, i64)> {
+/// An artifact row as SQLite holds it, in `COLUMNS` order.
+type RawArtifact = (String, String, i64, String, String, Option<i64>, i64);
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<RawArtifact> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -48,8 +49,6 @@ fn from_row(
         row.get(6)?,
     ))
 }
-
-type RawArtifact = (String, String, i64, String, String, Option<i64>, i64);
 
 fn build(raw: RawArtifact) -> Result<Artifact> {
     let (path, sha256, size, media_type, direction, step, created_at) = raw;
