@@ -90,6 +90,14 @@ def test_bad_filter(api, experiment_id, flt):
     expect(api.post("runs/search", body), 400, INVALID)
 
 
+@pytest.mark.reference_deviation("MLflow ignores a trailing AND")
+def test_dangling_and_is_refused(api, experiment_id):
+    body = {"experiment_ids": [experiment_id], "filter": "metrics.acc > 0.5 and", "max_results": 10}
+    response = api.post("runs/search", body)
+    expect(response, 400, INVALID)
+    assert "at character" in response.json()["message"]
+
+
 @pytest.mark.reference_deviation("MLflow has no OR; Runlore's filter language accepts it on every API")
 def test_or_filter_is_accepted(client, experiment_id):
     run_a = client.create_run(experiment_id, run_name="or-a")

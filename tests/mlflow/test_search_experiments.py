@@ -118,7 +118,7 @@ def test_empty_result(client):
     "kwargs",
     [
         {"filter_string": "bogus.name = 'x'"},
-        {"filter_string": "name = 'a' AND"},
+        {"filter_string": "name = 'a' = 'b'"},
         {"order_by": ["tags.proj DESC"]},
         {"order_by": ["name SIDEWAYS"]},
     ],
