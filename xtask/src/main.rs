@@ -45,6 +45,10 @@ enum Command {
         /// real `mlflow server`, with ratios (bench/mlflow_peer.py).
         #[arg(long)]
         mlflow: bool,
+        /// Instead: the Python SDK's per-call cost and end-to-end rate
+        /// (bench/sdk_overhead.py).
+        #[arg(long, conflicts_with = "mlflow")]
+        sdk: bool,
     },
 }
 
@@ -54,7 +58,8 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { args } => serve::run(&args),
         Command::Test { no_lint } => test::run(!no_lint),
         Command::Ui => ui::build().map(|_| ()),
-        Command::Bench { quick, mlflow } if mlflow => bench::mlflow_peer(quick),
+        Command::Bench { quick, mlflow, .. } if mlflow => bench::mlflow_peer(quick),
+        Command::Bench { quick, sdk, .. } if sdk => bench::python_script("sdk_overhead", quick),
         Command::Bench { quick, .. } => bench::run(quick),
     }
 }

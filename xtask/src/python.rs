@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::process::{self, cargo, root, target_dir};
 
 const MLFLOW_SUITE: &str = "tests/mlflow";
+const SDK_SUITE: &str = "tests/sdk";
 /// Written inside the venv after a successful install; holds the hash of
 /// the requirements it installed.
 const STAMP: &str = "runlore-requirements.stamp";
@@ -74,6 +75,21 @@ pub fn mlflow_suite() -> Result<()> {
         .env_remove("MLFLOW_COMPAT_TARGET")
         .env_remove("MLFLOW_TRACKING_URI");
     process::run(&mut cmd).context("the MLflow-compatibility suite failed")
+}
+
+/// The Python SDK suite (tests/sdk): the repository's sdk/python against the
+/// debug binary, in the same venv (it needs pytest only).
+pub fn sdk_suite() -> Result<()> {
+    let python = ensure_venv(&root().join(MLFLOW_SUITE).join("requirements.txt"))?;
+    process::run(cargo().args(["build", "-p", "runlore"]))?;
+    let binary = target_dir().join("debug").join("runlore");
+    let mut cmd = Command::new(python);
+    cmd.current_dir(root())
+        .args(["-m", "pytest", SDK_SUITE, "-q"])
+        .env("RUNLORE_BIN", &binary)
+        .env_remove("RUNLORE_SERVER")
+        .env_remove("RUNLORE_JOURNAL_DIR");
+    process::run(&mut cmd).context("the Python SDK suite failed")
 }
 
 /// FNV-1a over the file's bytes: stable across Rust versions and machines,

@@ -25,6 +25,9 @@ pub fn run(lint: bool) -> Result<()> {
     // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
     // installed into .venv) against the built binary.
     python::mlflow_suite()?;
+    // The Python SDK (sdk/python) against the built binary: crash, offline
+    // and sync tests included.
+    python::sdk_suite()?;
     eprintln!("xtask> all tests passed");
     Ok(())
 }

@@ -274,6 +274,13 @@ pub struct Run {
 /// when missing, so `runlore.init(project=…, experiment=…)` needs no set-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct NewRun {
+    /// A run id chosen by the client (32 hex digits), which makes creation
+    /// safe to repeat: the SDK replays its journal after a crash or an
+    /// outage, and the same id in the same experiment returns the run
+    /// already made. A random id when omitted.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub id: Option<RunId>,
     #[serde(default = "default_project")]
     pub project: String,
     /// Experiment name inside the project; `Default` when omitted.
@@ -304,6 +311,7 @@ pub struct NewRun {
 impl Default for NewRun {
     fn default() -> NewRun {
         NewRun {
+            id: None,
             project: default_project(),
             experiment: None,
             experiment_id: None,

@@ -630,3 +630,45 @@ async fn pages_ordered_by_several_keys_match_the_expected_order() {
     }
     assert_eq!(names, expected);
 }
+
+#[tokio::test]
+async fn a_client_chosen_id_makes_creation_repeatable() {
+    let (_dir, store) = open();
+    let id = RunId::parse("0123456789abcdef0123456789abcdef").unwrap();
+    let new = || NewRun {
+        id: Some(id.clone()),
+        project: "sdk".into(),
+        experiment: Some("offline".into()),
+        name: Some("journaled".into()),
+        params: BTreeMap::from([("lr".to_owned(), "0.1".to_owned())]),
+        ..NewRun::default()
+    };
+    let first = store.create_run(new()).await.unwrap();
+    assert_eq!(first.id, id);
+    // A replayed creation returns the same run, untouched.
+    store
+        .log_batch(&id, batch(vec![point("loss", 0, 1, 0.5)]))
+        .await
+        .unwrap();
+    let again = store.create_run(new()).await.unwrap();
+    assert_eq!(again.id, id);
+    assert_eq!(again.name, "journaled");
+    assert_eq!(again.created_at, first.created_at);
+    let page = store
+        .search_runs(RunQuery {
+            project: Some("sdk".into()),
+            ..RunQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    // The same id in another experiment is someone else's run.
+    let elsewhere = store
+        .create_run(NewRun {
+            experiment: Some("other".into()),
+            ..new()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.kind(), ErrorKind::AlreadyExists);
+}

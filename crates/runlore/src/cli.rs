@@ -74,6 +74,17 @@ pub enum Command {
     /// Show the resolved settings and where each came from
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Upload what the Python SDK left in its journals (server down, or the
+    /// program ended first) to the server or the local data dir
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// A journal root or one run's journal folder
+    /// [default: $RUNLORE_JOURNAL_DIR, else ~/.runlore/journal]
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod paging;
 mod project;
 mod run;
 mod server;
+mod sync;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -92,6 +93,7 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Project(c) => project::run(&ctx, c).await,
         Command::Experiment(c) => experiment::run(&ctx, c).await,
         Command::Run(c) => run::run(&ctx, c).await,
+        Command::Sync(args) => sync::run(&ctx, args.path).await,
         Command::Server(_) | Command::Config(_) => Ok(()),
     }
 }

@@ -313,3 +313,98 @@ fn help_lists_commands_and_settings() {
     let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(help.contains("runlore.toml"), "{help}");
 }
+
+/// A journal the Python SDK could not ship, written by hand in its
+/// documented format (docs/SDK.md), uploaded to the local data dir.
+#[test]
+fn sync_uploads_a_journal_once_and_keeps_refused_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = "00112233445566778899aabbccddeeff";
+    let folder = tmp.path().join("journal").join(id);
+    std::fs::create_dir_all(&folder).unwrap();
+    let records = [
+        serde_json::json!({"seq": 1, "kind": "create", "server": "http://127.0.0.1:9",
+            "run": {"id": id, "project": "offline", "experiment": "e", "name": "plane", "start_time": 1,
+                    "params": {"lr": "0.1"}, "tags": {}}}),
+        serde_json::json!({"seq": 2, "kind": "log", "batch": {"metrics": [
+            {"key": "loss", "value": 0.5, "step": 0, "timestamp": 1},
+            {"key": "loss", "value": "NaN", "step": 1, "timestamp": 2}]}}),
+        serde_json::json!({"seq": 3, "kind": "log", "batch": {"params": {"lr": "0.2"}}}),
+        serde_json::json!({"seq": 4, "kind": "finish", "status": "FINISHED", "end_time": 9}),
+    ];
+    let mut text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    text.push_str("{\"seq\": 5, \"kind\": \"log\""); // cut off by a crash
+    std::fs::write(folder.join("journal.jsonl"), text).unwrap();
+    let data = tmp.path().join("data");
+    let sync = |path: &std::path::Path| {
+        runlore(tmp.path())
+            .args(["--data-dir", data.to_str().unwrap(), "--json", "sync"])
+            .arg(path)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let backup = tmp.path().join("copy");
+    std::fs::create_dir_all(&backup).unwrap();
+    std::fs::copy(folder.join("journal.jsonl"), backup.join("journal.jsonl")).unwrap();
+
+    let out: Value = serde_json::from_slice(&sync(&tmp.path().join("journal"))).unwrap();
+    assert_eq!(out[0]["run_id"], id);
+    assert_eq!(out[0]["sent"], 3);
+    assert_eq!(out[0]["rejected"], 1);
+    assert_eq!(out[0]["complete"], true);
+    // The refused param change is kept beside the journal, with the reason.
+    let rejected = std::fs::read_to_string(folder.join("rejected.jsonl")).unwrap();
+    assert!(rejected.contains("lr"), "{rejected}");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("shipped")).unwrap(),
+        "4\n"
+    );
+
+    let store = runlore_store::open_data_dir(&data).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let check = || {
+        runtime.block_on(async {
+            let run_id = runlore_core::RunId::parse(id).unwrap();
+            let run = store.get_run(&run_id).await.unwrap();
+            let loss = store
+                .metric_history(
+                    &run_id,
+                    runlore_core::store::MetricRange {
+                        key: "loss".into(),
+                        start_step: None,
+                        end_step: None,
+                    },
+                )
+                .await
+                .unwrap();
+            (run, loss.len())
+        })
+    };
+    let (run, points) = check();
+    assert_eq!(run.name, "plane");
+    assert_eq!(run.status, runlore_core::RunStatus::Finished);
+    assert_eq!(run.params["lr"], "0.1");
+    assert_eq!(points, 2);
+    drop(store);
+
+    // Replaying the whole journal (a sync that died before noting its
+    // progress) changes nothing.
+    let renamed = tmp.path().join("replay").join(id);
+    std::fs::create_dir_all(&renamed).unwrap();
+    std::fs::copy(backup.join("journal.jsonl"), renamed.join("journal.jsonl")).unwrap();
+    sync(&renamed);
+    let store = runlore_store::open_data_dir(&data).unwrap();
+    let points = runtime.block_on(async {
+        let run_id = runlore_core::RunId::parse(id).unwrap();
+        let range = runlore_core::store::MetricRange {
+            key: "loss".into(),
+            start_step: None,
+            end_step: None,
+        };
+        store.metric_history(&run_id, range).await.unwrap().len()
+    });
+    assert_eq!(points, 2);
+}

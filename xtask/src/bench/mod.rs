@@ -95,14 +95,20 @@ fn rss_bytes(pid: u32) -> Option<u64> {
 /// The MLflow peer comparison: installs the pinned client and server into
 /// .venv (the compatibility suite's requirements), builds the release
 /// binary, and runs bench/mlflow_peer.py, which writes
-/// target/bench/mlflow-peer.md.
+/// target/bench/mlflow_peer.md.
 pub fn mlflow_peer(quick: bool) -> Result<()> {
+    python_script("mlflow_peer", quick)
+}
+
+/// Runs `bench/<name>.py` with the venv's Python against the release
+/// binary; the script writes `target/bench/<name>.md`.
+pub fn python_script(name: &str, quick: bool) -> Result<()> {
     let python = crate::python::ensure_venv(&root().join("tests/mlflow/requirements.txt"))?;
     let binary = build_release_binary()?;
-    let out = target_dir().join("bench").join("mlflow-peer.md");
+    let out = target_dir().join("bench").join(format!("{name}.md"));
     let mut cmd = Command::new(python);
     cmd.current_dir(root())
-        .arg("bench/mlflow_peer.py")
+        .arg(format!("bench/{name}.py"))
         .arg("--runlore")
         .arg(&binary)
         .arg("--out")

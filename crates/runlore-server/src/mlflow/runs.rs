@@ -89,6 +89,7 @@ pub async fn create(State(state): State<AppState>, Body(body): Body) -> Reply {
     let run = state
         .store
         .create_run(NewRun {
+            id: None,
             project: exp.project.clone(),
             experiment: None,
             experiment_id: Some(exp_id),

@@ -85,7 +85,15 @@ pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
         Some(parent) => Some(key_of(&tx, parent)?),
         None => None,
     };
-    let id = RunId::generate();
+    let id = match &new.id {
+        Some(id) => {
+            if let Some(existing) = repeated_create(&tx, id, experiment_id)? {
+                return Ok(existing);
+            }
+            id.clone()
+        }
+        None => RunId::generate(),
+    };
     let name = match &new.name {
         Some(name) => name.clone(),
         None => names::friendly_run_name(u128::from_str_radix(id.as_str(), 16).unwrap_or(0)),
@@ -134,6 +142,25 @@ pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
     let run = get(&tx, &id)?;
     tx.commit().map_err(db_err)?;
     Ok(run)
+}
+
+/// A creation with a client-chosen id that already exists: the same run
+/// again when it lives in the same experiment (a replayed request), a
+/// conflict otherwise.
+fn repeated_create(conn: &Connection, id: &RunId, experiment_id: i64) -> Result<Option<Run>> {
+    let existing: Option<i64> = conn
+        .query_row(
+            "SELECT experiment_id FROM runs WHERE uuid = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match existing {
+        None => Ok(None),
+        Some(exp) if exp == experiment_id => get(conn, id).map(Some),
+        Some(_) => Err(Error::already_exists("run", id)),
+    }
 }
 
 pub fn get(conn: &Connection, id: &RunId) -> Result<Run> {

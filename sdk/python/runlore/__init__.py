@@ -1,0 +1,10 @@
+"""Runlore's Python SDK: `run = runlore.init(...)`, then `run.log_metric(...)`.
+
+Logging never blocks on the network and never loses a point: see
+docs/SDK.md in the repository for the journal and its guarantees.
+"""
+
+from ._run import Run, init
+
+__all__ = ["Run", "init"]
+__version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""What the SDK records about where a run ran, at `init`.
+
+Kept as one JSON document (the tag `runlore.environment`) so that the
+reproducibility work can extend it without changing its shape: each part
+is a key, and a part that could not be read is absent, never an error.
+"""
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+
+GIT_TIMEOUT_S = 3
+
+
+def capture(git=True):
+    env = {
+        "command": [sys.executable, *sys.argv],
+        "cwd": os.getcwd(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "hostname": socket.gethostname(),
+        "os": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+    memory = _memory_bytes()
+    if memory:
+        env["memory_bytes"] = memory
+    if git:
+        repo = _git()
+        if repo:
+            env["git"] = repo
+    return env
+
+
+def _memory_bytes():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _run_git(*args):
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True,
+                              timeout=GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _git():
+    commit = _run_git("rev-parse", "HEAD")
+    if not commit:
+        return None
+    repo = {"commit": commit}
+    branch = _run_git("rev-parse", "--abbrev-ref", "HEAD")
+    if branch:
+        repo["branch"] = branch
+    remote = _run_git("config", "--get", "remote.origin.url")
+    if remote:
+        repo["remote"] = remote
+    status = _run_git("status", "--porcelain")
+    repo["dirty"] = bool(status)
+    return repo

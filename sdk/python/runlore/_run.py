@@ -1,0 +1,234 @@
+"""`runlore.init(...)` and the `Run` it returns."""
+
+import atexit
+import json
+import math
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from pathlib import Path
+
+from . import _capture
+from ._http import Client
+from ._journal import Journal, default_root
+from ._shipper import FINISH, METRIC, PARAM, TAG, Shipper
+
+DEFAULT_SERVER = "http://127.0.0.1:5000"
+STATUSES = ("FINISHED", "FAILED", "KILLED")
+MAX_KEY = 250
+MAX_PARAM = 6_000
+MAX_TAG = 8_000
+KEY_CHARS = re.compile(r"^[\w\-./ :]+$")
+ENVIRONMENT_TAG = "runlore.environment"
+UNIT_TAG = "runlore.unit."
+
+
+def _now_ms():
+    return time.time_ns() // 1_000_000
+
+
+def _check_key(kind, key):
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{kind} key must be a non-empty string, got {key!r}")
+    if len(key) > MAX_KEY:
+        raise ValueError(f"{kind} key {key[:40]!r}… is longer than {MAX_KEY} characters")
+    if not KEY_CHARS.match(key) or key.startswith("/") or any(
+            part in (".", "..") for part in key.split("/")):
+        raise ValueError(f"{kind} key {key!r}: keys may hold letters, digits, '_', '-', '.', "
+                         "':', '/' and spaces, and no '.' or '..' segments")
+
+
+def _text(value):
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(
+        value, (dict, list)) else str(value)
+
+
+def _environment_tag(env):
+    text = json.dumps(env, separators=(",", ":"))
+    if len(text) > MAX_TAG and "command" in env:
+        env = {**env, "command": env["command"][:16] + ["…"]}
+        text = json.dumps(env, separators=(",", ":"))
+    return text[:MAX_TAG]
+
+
+class Run:
+    """A run being logged. Every `log_*` call returns at once; the data is
+    journaled and shipped by a background thread."""
+
+    def __init__(self, *, project, experiment, name, tags, params, parent, server,
+                 journal_dir, capture, flush_timeout, keep_journal, run_id=None):
+        self.id = run_id or uuid.uuid4().hex
+        self.project = project
+        self.experiment = experiment
+        self.name = name
+        self.server = server
+        self.flush_timeout = flush_timeout
+        self.finished = False
+        self._next_step = {}
+        self._units = {}
+        self._items = deque()
+        self._lock = threading.Lock()
+        folder = Path(journal_dir) if journal_dir else default_root()
+        self.journal = Journal(folder / self.id)
+        run_tags = {}
+        for tag in tags or []:
+            run_tags[str(tag)] = ""
+        if capture:
+            run_tags[ENVIRONMENT_TAG] = _environment_tag(_capture.capture())
+        new = {"id": self.id, "project": project, "experiment": experiment,
+               "start_time": _now_ms(), "tags": run_tags,
+               "params": {k: _text(v) for k, v in (params or {}).items()}}
+        if name:
+            new["name"] = name
+        if parent:
+            new["parent_run_id"] = parent.id if isinstance(parent, Run) else str(parent)
+        for key in new["params"]:
+            _check_key("param", key)
+        if not self.journal.pending() and self.journal.shipped() == 0:
+            self.journal.append({"kind": "create", "server": server, "run": new})
+            self.journal.flush(durable=True)
+        self._shipper = Shipper(self.id, self.journal, Client(server), self._items,
+                                keep_journal=keep_journal)
+        self._shipper.start()
+        atexit.register(self._at_exit)
+
+    # ------------------------------------------------------------ logging
+
+    def log_metric(self, key, value, step=None, unit=None, timestamp=None):
+        """Queues one point; `step` defaults to one past this key's last step.
+        `value` may be a pint Quantity (its unit is kept) or anything
+        `float()` takes (NaN and infinities included)."""
+        if key not in self._next_step:
+            _check_key("metric", key)
+        if unit is None and hasattr(value, "magnitude") and hasattr(value, "units"):
+            unit, value = str(value.units), value.magnitude
+        if unit is not None and self._units.get(key) != unit:
+            self._units[key] = unit
+            self._items.append((TAG, UNIT_TAG + key, str(unit)))
+        if step is None:
+            step = self._next_step.get(key, 0)
+        self._next_step[key] = step + 1
+        self._items.append((METRIC, key, float(value), int(step),
+                            timestamp if timestamp is not None else time.time_ns() // 1_000_000))
+
+    def log_metrics(self, metrics, step=None, timestamp=None):
+        ts = timestamp if timestamp is not None else _now_ms()
+        for key, value in metrics.items():
+            self.log_metric(key, value, step=step, timestamp=ts)
+
+    def log_param(self, key, value):
+        """Params are immutable: logging the same key again with another
+        value is refused by the server (and kept aside, see docs/SDK.md)."""
+        _check_key("param", key)
+        text = _text(value)
+        if len(text) > MAX_PARAM:
+            raise ValueError(f"param {key!r} is longer than {MAX_PARAM} characters")
+        self._items.append((PARAM, key, text))
+
+    def log_params(self, params):
+        for key, value in params.items():
+            self.log_param(key, value)
+
+    def set_tag(self, key, value):
+        _check_key("tag", key)
+        text = _text(value)
+        if len(text) > MAX_TAG:
+            raise ValueError(f"tag {key!r} is longer than {MAX_TAG} characters")
+        self._items.append((TAG, key, text))
+
+    def set_tags(self, tags):
+        for key, value in tags.items():
+            self.set_tag(key, value)
+
+    def set_progress(self, percent):
+        """0–100, shown with the run while it is running."""
+        percent = float(percent)
+        if not 0 <= percent <= 100 or math.isnan(percent):
+            raise ValueError(f"progress must be between 0 and 100, got {percent}")
+        self.set_tag("runlore.progress", f"{percent:g}")
+
+    # ------------------------------------------------------------ ending
+
+    def flush(self, timeout=None):
+        """Waits until everything queued so far reached the server, or
+        `timeout` seconds passed; returns True when nothing is left."""
+        deadline = time.monotonic() + (self.flush_timeout if timeout is None else timeout)
+        self._shipper.wake.set()
+        while time.monotonic() < deadline:
+            if not self._items and not self._shipper.unsent:
+                return True
+            if not self._shipper.is_alive() or self._shipper.fatal:
+                break
+            time.sleep(0.01)
+        return not self._items and not self._shipper.unsent
+
+    def finish(self, status="FINISHED", timeout=None):
+        """Ends the run and waits (at most `timeout` seconds, default
+        RUNLORE_FLUSH_TIMEOUT or 30) for its data to reach the server. What
+        has not arrived stays in the journal for `runlore sync`."""
+        status = str(status).upper()
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+        with self._lock:
+            if self.finished:
+                return
+            self.finished = True
+        self._items.append((FINISH, status, _now_ms()))
+        shipper = self._shipper
+        shipper.stopping.set()
+        shipper.wake.set()
+        shipper.join(self.flush_timeout if timeout is None else timeout)
+        if shipper.is_alive():
+            shipper.abandon.set()
+            shipper.wake.set()
+            shipper.join(5)
+        if shipper.unsent or self._items:
+            left = len(shipper.unsent)
+            reason = f" ({shipper.last_error})" if shipper.last_error else ""
+            print(f"runlore: {left} record(s) of run {self.id} not yet on {self.server}{reason}; "
+                  f"they are kept in {self.journal.folder}: run `runlore sync` to upload them",
+                  file=sys.stderr)
+
+    def _at_exit(self):
+        if not self.finished:
+            self.finish("FINISHED")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.finish("FINISHED")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.set_tag("runlore.error", "KeyboardInterrupt")
+            self.finish("KILLED")
+        else:
+            text = "".join(traceback.format_exception(exc_type, exc, tb))
+            self.set_tag("runlore.error", text[-MAX_TAG:])
+            self.finish("FAILED")
+        return False
+
+    def __repr__(self):
+        return f"<runlore.Run {self.id} {self.project}/{self.experiment}/{self.name or ''}>"
+
+
+def init(project="default", experiment="Default", name=None, *, tags=None, params=None,
+         parent=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
+         keep_journal=False):
+    """Starts a run and returns it (also a context manager).
+
+    `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
+    run is created even when the server is down: its id is chosen here and
+    the creation waits in the journal with everything else.
+    """
+    server = server or os.environ.get("RUNLORE_SERVER", "").strip() or DEFAULT_SERVER
+    if flush_timeout is None:
+        flush_timeout = float(os.environ.get("RUNLORE_FLUSH_TIMEOUT", "30"))
+    return Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
+               parent=parent, server=server, journal_dir=journal_dir, capture=capture,
+               flush_timeout=flush_timeout, keep_journal=keep_journal)

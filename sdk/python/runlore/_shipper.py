@@ -1,0 +1,170 @@
+"""The background thread: queue -> journal on disk -> server.
+
+The calling thread only appends tuples to a `collections.deque` (atomic and
+lock-free in CPython). This thread wakes every `POLL_S`, moves what is
+queued into journal records, and ships unsent records in order, each one
+acknowledged before the next. When the server is unreachable it keeps
+journaling and retries with exponential backoff.
+"""
+
+import json
+import shutil
+import sys
+import threading
+import time
+from collections import deque
+
+from ._http import Rejected, Unreachable
+from ._journal import encode_value
+
+POLL_S = 0.05
+BATCH_POINTS = 10_000
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 5.0
+FSYNC_EVERY_S = 1.0
+
+# Queue items.
+METRIC, PARAM, TAG, FINISH = "m", "p", "t", "f"
+
+
+class Shipper(threading.Thread):
+    def __init__(self, run_id, journal, client, items, *, keep_journal=False):
+        super().__init__(name=f"runlore-shipper-{run_id[:8]}", daemon=True)
+        self.run_id = run_id
+        self.journal = journal
+        self.client = client
+        self.items = items
+        self.keep_journal = keep_journal
+        self.unsent = deque(journal.pending())
+        self.stopping = threading.Event()
+        self.abandon = threading.Event()
+        self.wake = threading.Event()
+        self.backoff = 0.0
+        self.next_attempt = 0.0
+        self.last_error = None
+        self.failures = 0
+        self.rejected = 0
+        self.finished_shipping = False
+        self.fatal = None
+
+    # ------------------------------------------------------------ loop
+
+    def run(self):
+        last_fsync = time.monotonic()
+        while True:
+            self._drain()
+            now = time.monotonic()
+            if now - last_fsync >= FSYNC_EVERY_S:
+                self.journal.flush(durable=True)
+                last_fsync = now
+            if self.abandon.is_set():
+                break
+            if self.fatal is None and now >= self.next_attempt:
+                self._ship()
+            if self.stopping.is_set() and not self.items and (not self.unsent or self.fatal):
+                break
+            self.wake.wait(POLL_S if not self.backoff else min(POLL_S, self.backoff))
+            self.wake.clear()
+        self._drain()
+        self.journal.close()
+        if not self.unsent and self.fatal is None and not self.keep_journal:
+            shutil.rmtree(self.journal.folder, ignore_errors=True)
+            self.finished_shipping = True
+
+    # ------------------------------------------------------------ queue -> journal
+
+    def _drain(self):
+        """Moves everything queued into journal records of at most
+        BATCH_POINTS points (params and tags ride along)."""
+        if not self.items:
+            return
+        metrics, params, tags = [], {}, {}
+
+        def emit():
+            if metrics or params or tags:
+                batch = {"metrics": list(metrics), "params": dict(params), "tags": dict(tags)}
+                self._record({"kind": "log", "batch": batch})
+                metrics.clear()
+                params.clear()
+                tags.clear()
+
+        for _ in range(len(self.items)):
+            try:
+                item = self.items.popleft()
+            except IndexError:
+                break
+            kind = item[0]
+            if kind == METRIC:
+                _, key, value, step, ts = item
+                metrics.append({"key": key, "value": encode_value(value), "step": step,
+                                "timestamp": ts})
+                if len(metrics) >= BATCH_POINTS:
+                    emit()
+            elif kind == PARAM:
+                if item[1] in params and params[item[1]] != item[2]:
+                    emit()  # let the server judge the conflict on its own record
+                params[item[1]] = item[2]
+            elif kind == TAG:
+                tags[item[1]] = item[2]
+            elif kind == FINISH:
+                emit()
+                self._record({"kind": "finish", "status": item[1], "end_time": item[2]})
+        emit()
+        self.journal.flush()
+
+    def _record(self, record):
+        seq = self.journal.append(record)
+        self.unsent.append({"seq": seq, **record})
+
+    # ------------------------------------------------------------ journal -> server
+
+    def _ship(self):
+        while self.unsent and not self.abandon.is_set():
+            record = self.unsent[0]
+            try:
+                send(self.client, self.run_id, record)
+            except Unreachable as e:
+                self._failed(e)
+                return
+            except Rejected as e:
+                if record["kind"] == "create":
+                    # The id belongs to another run: nothing after it can land.
+                    self.fatal = f"cannot create run {self.run_id}: {e}"
+                    print(f"runlore: {self.fatal}; the journal stays in {self.journal.folder}",
+                          file=sys.stderr)
+                    return
+                self._set_aside(record, e)
+            self.unsent.popleft()
+            self.journal.mark_shipped(record["seq"])
+            self.backoff = 0.0
+            self.last_error = None
+
+    def _failed(self, error):
+        self.failures += 1
+        self.last_error = str(error)
+        self.backoff = BACKOFF_FIRST_S if not self.backoff else min(BACKOFF_MAX_S, self.backoff * 2)
+        self.next_attempt = time.monotonic() + self.backoff
+
+    def _set_aside(self, record, error):
+        """A record the server refuses (e.g. a param logged again with a
+        different value) would block everything after it; it is kept in
+        `rejected.jsonl` beside the journal with the reason."""
+        self.rejected += 1
+        with open(self.journal.folder / "rejected.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps({"error": str(error), "record": record}) + "\n")
+        self.keep_journal = True
+        print(f"runlore: the server refused part of run {self.run_id}'s data ({error}); "
+              f"kept in {self.journal.folder / 'rejected.jsonl'}", file=sys.stderr)
+
+
+def send(client, run_id, record):
+    """Ships one journal record; raises Unreachable or Rejected."""
+    kind = record["kind"]
+    if kind == "create":
+        client.create_run(record["run"])
+    elif kind == "log":
+        client.log(run_id, record["batch"])
+    elif kind == "finish":
+        client.update_run(run_id, {"status": record["status"], "end_time": record["end_time"]})
+    else:
+        raise Rejected(400, f"unknown journal record kind '{kind}'")

@@ -1,0 +1,109 @@
+"""Every logging call of the SDK lands on the server as written."""
+
+import json
+import math
+
+import pytest
+
+import runlore
+
+
+def test_a_run_logs_everything(server, journal_dir):
+    run = runlore.init(project="vit", experiment="lr-sweep", name="12_from_8_lr",
+                       tags=["ablation"], params={"seed": 3}, server=server.url,
+                       journal_dir=journal_dir)
+    run.log_param("lr", 0.01)
+    run.log_params({"optimizer": "adam", "layers": [4, 8]})
+    run.set_tag("team", "vision")
+    for step in range(10):
+        run.log_metric("loss", 1.0 / (step + 1), step=step)
+    run.log_metric("acc", 0.5)      # steps count up per key when not given
+    run.log_metric("acc", 0.7)
+    run.log_metrics({"loss.recon": 0.3, "loss.kl.z": 0.1}, step=10)
+    run.log_metric("energy", 12.5, unit="J")
+    run.log_metric("nan", float("nan"))
+    run.log_metric("inf", float("inf"))
+    run.set_progress(40)
+    run.finish()
+
+    got = server.run(run.id)
+    assert got["project"] == "vit"
+    assert got["name"] == "12_from_8_lr"
+    assert got["status"] == "FINISHED" and got["end_time"] >= got["start_time"]
+    assert got["params"] == {"seed": "3", "lr": "0.01", "optimizer": "adam", "layers": "[4, 8]"}
+    assert got["tags"]["team"] == "vision"
+    assert got["tags"]["ablation"] == ""
+    assert got["tags"]["runlore.unit.energy"] == "J"
+    assert got["tags"]["runlore.progress"] == "40"
+    env = json.loads(got["tags"]["runlore.environment"])
+    assert env["python"].count(".") == 2 and env["cpu_count"] >= 1 and env["hostname"]
+    loss = server.history(run.id, "loss")
+    assert [(p["step"], p["value"]) for p in loss] == [(s, 1.0 / (s + 1)) for s in range(10)]
+    assert [(p["step"], p["value"]) for p in server.history(run.id, "acc")] == [(0, 0.5), (1, 0.7)]
+    assert server.history(run.id, "loss.kl.z")[0]["step"] == 10
+    assert server.history(run.id, "nan")[0]["value"] == "NaN"
+    assert server.history(run.id, "inf")[0]["value"] == "Infinity"
+    # Everything arrived, so the journal is gone.
+    assert not (journal_dir / run.id).exists()
+
+
+def test_an_exception_marks_the_run_failed(server, journal_dir):
+    with pytest.raises(ZeroDivisionError):
+        with runlore.init(project="p", server=server.url, journal_dir=journal_dir) as run:
+            run.log_metric("loss", 1.0)
+            1 / 0
+    got = server.run(run.id)
+    assert got["status"] == "FAILED"
+    assert "ZeroDivisionError" in got["tags"]["runlore.error"]
+    assert len(server.history(run.id, "loss")) == 1
+
+
+def test_context_manager_finishes_and_parent_links(server, journal_dir):
+    with runlore.init(project="p", name="parent", server=server.url,
+                      journal_dir=journal_dir) as parent:
+        pass
+    with runlore.init(project="p", name="child", parent=parent, server=server.url,
+                      journal_dir=journal_dir) as child:
+        pass
+    assert server.run(parent.id)["status"] == "FINISHED"
+    assert server.run(child.id)["parent_run_id"] == parent.id
+
+
+@pytest.mark.parametrize("key", ["", "a" * 251, "bad|key", "/abs", "a/../b"])
+def test_bad_keys_are_refused_in_the_calling_thread(server, journal_dir, key):
+    run = runlore.init(project="p", server=server.url, journal_dir=journal_dir)
+    with pytest.raises(ValueError):
+        run.log_metric(key, 1.0)
+    with pytest.raises(ValueError):
+        run.log_param(key, "x")
+    run.finish()
+    assert server.run(run.id)["status"] == "FINISHED"
+
+
+def test_bad_values_are_refused(server, journal_dir):
+    run = runlore.init(project="p", server=server.url, journal_dir=journal_dir)
+    with pytest.raises(ValueError):
+        run.log_param("long", "x" * 6001)
+    with pytest.raises(ValueError):
+        run.set_progress(140)
+    with pytest.raises((TypeError, ValueError)):
+        run.log_metric("m", "not a number")
+    with pytest.raises(ValueError):
+        run.finish("DONE")
+    run.finish("KILLED")
+    assert server.run(run.id)["status"] == "KILLED"
+
+
+def test_a_param_conflict_is_kept_aside_not_lost(server, journal_dir, capfd):
+    run = runlore.init(project="p", server=server.url, journal_dir=journal_dir)
+    run.log_param("lr", "0.1")
+    assert run.flush(10)
+    run.log_param("lr", "0.2")
+    run.log_metric("loss", 0.5)
+    run.finish()
+    got = server.run(run.id)
+    assert got["params"]["lr"] == "0.1"
+    rejected = (journal_dir / run.id / "rejected.jsonl").read_text().splitlines()
+    assert len(rejected) == 1 and "lr" in rejected[0]
+    assert "refused" in capfd.readouterr().err
+    assert got["status"] == "FINISHED"
