@@ -107,3 +107,18 @@ def test_a_param_conflict_is_kept_aside_not_lost(server, journal_dir, capfd):
     assert len(rejected) == 1 and "lr" in rejected[0]
     assert "refused" in capfd.readouterr().err
     assert got["status"] == "FINISHED"
+
+
+def test_system_metrics_are_sampled(server, journal_dir):
+    run = runlore.init(project="p", server=server.url, journal_dir=journal_dir,
+                       system_metrics=True, system_interval=0.05)
+    deadline = __import__("time").monotonic() + 10
+    while run._system.step < 3 and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.02)
+    run.finish()
+    cpu = server.history(run.id, "system.cpu.percent")
+    assert len(cpu) >= 3 and all(0 <= p["value"] <= 100 for p in cpu)
+    assert [p["step"] for p in cpu] == list(range(len(cpu)))
+    memory = server.history(run.id, "system.memory.percent")
+    assert 0 < memory[0]["value"] < 100
+    assert server.history(run.id, "system.process.rss_mib")[0]["value"] > 1

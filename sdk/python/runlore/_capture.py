@@ -7,6 +7,8 @@ is a key, and a part that could not be read is absent, never an error.
 
 import os
 import platform
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,11 +29,51 @@ def capture(git=True):
     memory = _memory_bytes()
     if memory:
         env["memory_bytes"] = memory
+    gpus = _gpus()
+    if gpus:
+        env["gpus"] = gpus
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        env["cuda_visible_devices"] = visible
     if git:
         repo = _git()
         if repo:
             env["git"] = repo
     return env
+
+
+def _gpus():
+    """`nvidia-smi`'s view of the GPUs (name, memory, driver, CUDA
+    version), or None on a machine without one."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return None
+    query = "index,name,uuid,memory.total,driver_version"
+    try:
+        listed = subprocess.run([smi, f"--query-gpu={query}", "--format=csv,noheader,nounits"],
+                                capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
+                                check=False)
+        banner = subprocess.run([smi], capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if listed.returncode != 0:
+        return None
+    cuda = re.search(r"CUDA Version:\s*([\d.]+)", banner.stdout or "")
+    gpus = []
+    for line in listed.stdout.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) != 5:
+            continue
+        gpu = {"index": parts[0], "name": parts[1], "uuid": parts[2], "driver": parts[4]}
+        try:
+            gpu["memory_total_mib"] = int(float(parts[3]))
+        except ValueError:
+            pass
+        if cuda:
+            gpu["cuda"] = cuda.group(1)
+        gpus.append(gpu)
+    return gpus or None
 
 
 def _memory_bytes():

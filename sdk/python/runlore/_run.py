@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from . import _capture
+from . import _capture, _system
 from ._http import Client
 from ._journal import Journal, default_root
 from ._shipper import FINISH, METRIC, PARAM, TAG, Shipper
@@ -61,7 +61,8 @@ class Run:
     journaled and shipped by a background thread."""
 
     def __init__(self, *, project, experiment, name, tags, params, parent, server,
-                 journal_dir, capture, flush_timeout, keep_journal, run_id=None):
+                 journal_dir, capture, flush_timeout, keep_journal, system_metrics=False,
+                 system_interval=10.0, run_id=None):
         self.id = run_id or uuid.uuid4().hex
         self.project = project
         self.experiment = experiment
@@ -95,6 +96,10 @@ class Run:
         self._shipper = Shipper(self.id, self.journal, Client(server), self._items,
                                 keep_journal=keep_journal)
         self._shipper.start()
+        self._system = None
+        if system_metrics:
+            self._system = _system.SystemSampler(self, system_interval)
+            self._system.start()
         atexit.register(self._at_exit)
 
     # ------------------------------------------------------------ logging
@@ -178,6 +183,9 @@ class Run:
             if self.finished:
                 return
             self.finished = True
+        if self._system:
+            self._system.stop()
+            self._system.join(timeout=_system.SMI_TIMEOUT_S + 1)
         self._items.append((FINISH, status, _now_ms()))
         shipper = self._shipper
         shipper.stopping.set()
@@ -219,16 +227,20 @@ class Run:
 
 def init(project="default", experiment="Default", name=None, *, tags=None, params=None,
          parent=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
-         keep_journal=False):
+         keep_journal=False, system_metrics=False, system_interval=10.0):
     """Starts a run and returns it (also a context manager).
 
     `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
     run is created even when the server is down: its id is chosen here and
     the creation waits in the journal with everything else.
+
+    `system_metrics=True` samples CPU, memory and GPU use every
+    `system_interval` seconds as `system.*` metrics.
     """
     server = server or os.environ.get("RUNLORE_SERVER", "").strip() or DEFAULT_SERVER
     if flush_timeout is None:
         flush_timeout = float(os.environ.get("RUNLORE_FLUSH_TIMEOUT", "30"))
     return Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
                parent=parent, server=server, journal_dir=journal_dir, capture=capture,
-               flush_timeout=flush_timeout, keep_journal=keep_journal)
+               flush_timeout=flush_timeout, keep_journal=keep_journal,
+               system_metrics=system_metrics, system_interval=float(system_interval))
