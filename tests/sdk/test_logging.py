@@ -122,3 +122,19 @@ def test_system_metrics_are_sampled(server, journal_dir):
     memory = server.history(run.id, "system.memory.percent")
     assert 0 < memory[0]["value"] < 100
     assert server.history(run.id, "system.process.rss_mib")[0]["value"] > 1
+
+
+def test_components_report_every_expected_output(server, journal_dir):
+    run = runlore.init(project="p", server=server.url, journal_dir=journal_dir)
+    run.log_component("tau_classifier", status="disabled", reason="use_tau_classifier=false")
+    run.log_component("embeddings")
+    run.log_component("eval_report", status="failed", reason="OOM at batch 12")
+    run.log_component("eval_report", status="success")  # retried, now fine
+    with pytest.raises(ValueError):
+        run.log_component("plots", status="failed")       # a failure needs a reason
+    with pytest.raises(ValueError):
+        run.log_component("plots", status="skipped", reason="x")
+    run.finish()
+    got = {c["name"]: (c["status"], c["reason"]) for c in server.run(run.id)["components"]}
+    assert got == {"embeddings": ("success", ""), "eval_report": ("success", ""),
+                   "tau_classifier": ("disabled", "use_tau_classifier=false")}

@@ -266,6 +266,9 @@ pub struct Run {
     /// Models the run produced (MLflow 3 logged models).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_outputs: Vec<crate::logged_model::ModelOutput>,
+    /// What each expected part of the run's outputs became, by name.
+    #[serde(default)]
+    pub components: Vec<Component>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -356,6 +359,62 @@ pub struct LogBatch {
     pub params: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Component reports; a name reported again is replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentReport>,
+}
+
+/// How an expected output of a run turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Success,
+    /// Switched off on purpose (the reason says by what).
+    Disabled,
+    Failed,
+}
+
+impl ComponentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Success => "success",
+            ComponentStatus::Disabled => "disabled",
+            ComponentStatus::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for ComponentStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<ComponentStatus> {
+        match s {
+            "success" => Ok(ComponentStatus::Success),
+            "disabled" => Ok(ComponentStatus::Disabled),
+            "failed" => Ok(ComponentStatus::Failed),
+            other => Err(Error::invalid(format!(
+                "unknown component status '{other}': expected success, disabled or failed"
+            ))),
+        }
+    }
+}
+
+/// A component report as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ComponentReport {
+    pub name: String,
+    pub status: ComponentStatus,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A component as stored, with when it was last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Component {
+    pub name: String,
+    pub status: ComponentStatus,
+    pub reason: String,
+    pub updated_at: i64,
 }
 
 /// What a log request did: points already stored (an exact re-send) are
@@ -366,6 +425,8 @@ pub struct LogOutcome {
     pub metrics_duplicate: u64,
     pub params_written: u64,
     pub tags_written: u64,
+    #[serde(default)]
+    pub components_written: u64,
 }
 
 /// A page of results with an opaque cursor for the next one.

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::truncate_for_message;
-use crate::model::{LogBatch, NewRun};
+use crate::model::{ComponentStatus, LogBatch, NewRun};
 
 pub const MAX_KEY_LEN: usize = 250;
 pub const MAX_PARAM_VALUE_LEN: usize = 6_000;
@@ -146,6 +146,31 @@ pub fn log_batch(batch: &LogBatch) -> Result<()> {
     for (k, v) in &batch.tags {
         key("tag", k)?;
         tag_value(k, v)?;
+    }
+    if batch.components.len() > MAX_BATCH_TAGS {
+        return Err(Error::invalid(format!(
+            "a log request may carry at most {MAX_BATCH_TAGS} component reports, got {}",
+            batch.components.len()
+        )));
+    }
+    for (index, c) in batch.components.iter().enumerate() {
+        key("component", &c.name)
+            .map_err(|e| Error::invalid(format!("components[{index}]: {}", e.message())))?;
+        if c.reason.chars().count() > MAX_TAG_VALUE_LEN {
+            return Err(Error::invalid(format!(
+                "components[{index}]: the reason of '{}' is longer than {MAX_TAG_VALUE_LEN} characters",
+                c.name
+            )));
+        }
+        // A part that is missing must say why; that is the point of
+        // components.
+        if c.status != ComponentStatus::Success && c.reason.trim().is_empty() {
+            return Err(Error::invalid(format!(
+                "components[{index}]: a {} component '{}' needs a reason",
+                c.status.as_str(),
+                c.name
+            )));
+        }
     }
     Ok(())
 }

@@ -672,3 +672,51 @@ async fn a_client_chosen_id_makes_creation_repeatable() {
         .unwrap_err();
     assert_eq!(elsewhere.kind(), ErrorKind::AlreadyExists);
 }
+
+#[tokio::test]
+async fn components_are_replaced_by_name_and_need_reasons() {
+    let (_dir, store) = open();
+    let run = new_run(store.as_ref(), "p", "r").await;
+    let report = |name: &str, status, reason: &str| ComponentReport {
+        name: name.into(),
+        status,
+        reason: reason.into(),
+    };
+    let batch = LogBatch {
+        components: vec![
+            report("tau", ComponentStatus::Disabled, "use_tau=false"),
+            report("eval", ComponentStatus::Failed, "OOM"),
+        ],
+        ..LogBatch::default()
+    };
+    let outcome = store.log_batch(&run.id, batch.clone()).await.unwrap();
+    assert_eq!(outcome.components_written, 2);
+    // A replay changes nothing; a new report for a name replaces it.
+    store.log_batch(&run.id, batch).await.unwrap();
+    let retry = LogBatch {
+        components: vec![report("eval", ComponentStatus::Success, "")],
+        ..LogBatch::default()
+    };
+    store.log_batch(&run.id, retry).await.unwrap();
+    let got = store.get_run(&run.id).await.unwrap().components;
+    let got: Vec<_> = got.iter().map(|c| (c.name.as_str(), c.status)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("eval", ComponentStatus::Success),
+            ("tau", ComponentStatus::Disabled)
+        ]
+    );
+    let silent = LogBatch {
+        components: vec![report("plots", ComponentStatus::Failed, " ")],
+        ..LogBatch::default()
+    };
+    let err = store.log_batch(&run.id, silent).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(
+        err.message().contains("needs a reason"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(store.get_run(&run.id).await.unwrap().components.len(), 2);
+}

@@ -286,7 +286,19 @@ fn show(ctx: &Ctx, run: &Run) -> Result<()> {
             output::time(m.timestamp),
         ]);
     }
-    output::print_section("Metrics", &metrics)
+    output::print_section("Metrics", &metrics)?;
+    if run.components.is_empty() {
+        return Ok(());
+    }
+    let mut components = output::table(["COMPONENT", "STATUS", "REASON"]);
+    for c in &run.components {
+        components.add_row(vec![
+            c.name.clone(),
+            c.status.as_str().to_owned(),
+            c.reason.clone(),
+        ]);
+    }
+    output::print_section("Components", &components)
 }
 
 #[cfg(test)]

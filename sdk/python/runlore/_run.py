@@ -16,10 +16,11 @@ from pathlib import Path
 from . import _capture, _system
 from ._http import Client
 from ._journal import Journal, default_root
-from ._shipper import FINISH, METRIC, PARAM, TAG, Shipper
+from ._shipper import COMPONENT, FINISH, METRIC, PARAM, TAG, Shipper
 
 DEFAULT_SERVER = "http://127.0.0.1:5000"
 STATUSES = ("FINISHED", "FAILED", "KILLED")
+COMPONENT_STATUSES = ("success", "disabled", "failed")
 MAX_KEY = 250
 MAX_PARAM = 6_000
 MAX_TAG = 8_000
@@ -149,6 +150,23 @@ class Run:
     def set_tags(self, tags):
         for key, value in tags.items():
             self.set_tag(key, value)
+
+    def log_component(self, name, status="success", reason=""):
+        """Reports what became of an expected output of the run, so that
+        nothing silently disappears: `success`, `disabled` or `failed`, the
+        last two with a reason. Reporting a name again replaces it."""
+        _check_key("component", name)
+        status = str(status).lower()
+        if status not in COMPONENT_STATUSES:
+            raise ValueError(f"component status must be one of {', '.join(COMPONENT_STATUSES)}, "
+                             f"got {status!r}")
+        reason = str(reason or "")
+        if status != "success" and not reason.strip():
+            raise ValueError(f"a {status} component needs a reason (component {name!r})")
+        if len(reason) > MAX_TAG:
+            raise ValueError(f"the reason of component {name!r} is longer than {MAX_TAG} "
+                             "characters")
+        self._items.append((COMPONENT, name, status, reason))
 
     def set_progress(self, percent):
         """0–100, shown with the run while it is running."""

@@ -24,7 +24,7 @@ BACKOFF_MAX_S = 5.0
 FSYNC_EVERY_S = 1.0
 
 # Queue items.
-METRIC, PARAM, TAG, FINISH = "m", "p", "t", "f"
+METRIC, PARAM, TAG, COMPONENT, FINISH = "m", "p", "t", "c", "f"
 
 
 class Shipper(threading.Thread):
@@ -78,15 +78,18 @@ class Shipper(threading.Thread):
         BATCH_POINTS points (params and tags ride along)."""
         if not self.items:
             return
-        metrics, params, tags = [], {}, {}
+        metrics, params, tags, components = [], {}, {}, {}
 
         def emit():
-            if metrics or params or tags:
+            if metrics or params or tags or components:
                 batch = {"metrics": list(metrics), "params": dict(params), "tags": dict(tags)}
+                if components:
+                    batch["components"] = list(components.values())
                 self._record({"kind": "log", "batch": batch})
                 metrics.clear()
                 params.clear()
                 tags.clear()
+                components.clear()
 
         for _ in range(len(self.items)):
             try:
@@ -106,6 +109,8 @@ class Shipper(threading.Thread):
                 params[item[1]] = item[2]
             elif kind == TAG:
                 tags[item[1]] = item[2]
+            elif kind == COMPONENT:
+                components[item[1]] = {"name": item[1], "status": item[2], "reason": item[3]}
             elif kind == FINISH:
                 emit()
                 self._record({"kind": "finish", "status": item[1], "end_time": item[2]})

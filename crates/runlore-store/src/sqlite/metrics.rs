@@ -34,6 +34,19 @@ pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<L
         outcome.tags_written += 1;
     }
     let now = now_ms();
+    for c in &batch.components {
+        tx.prepare_cached(
+            "INSERT INTO components (run_id, name, status, reason, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (run_id, name) DO UPDATE SET
+                 status = excluded.status, reason = excluded.reason,
+                 updated_at = excluded.updated_at",
+        )
+        .map_err(db_err)?
+        .execute(params![run, c.name, c.status.as_str(), c.reason, now])
+        .map_err(db_err)?;
+        outcome.components_written += 1;
+    }
     let mut by_key: BTreeMap<String, Vec<HistoryPoint>> = BTreeMap::new();
     for p in batch.metrics {
         by_key.entry(p.key).or_default().push(HistoryPoint {

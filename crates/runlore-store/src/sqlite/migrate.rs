@@ -23,10 +23,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "artifacts_models",
         sql: include_str!("../../migrations/sqlite/0002_artifacts_models.sql"),
     },
+    Migration {
+        version: 3,
+        name: "components",
+        sql: include_str!("../../migrations/sqlite/0003_components.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather

@@ -218,6 +218,7 @@ pub fn load(conn: &Connection, keys: &[i64]) -> Result<Vec<Run>> {
                 metrics: Vec::new(),
                 inputs: Vec::new(),
                 model_outputs: Vec::new(),
+                components: Vec::new(),
                 created_at: row.get(12).map_err(db_err)?,
                 updated_at: row.get(13).map_err(db_err)?,
             },
@@ -240,6 +241,25 @@ pub fn load(conn: &Connection, keys: &[i64]) -> Result<Vec<Run>> {
                 };
                 map.insert(row.get(1).map_err(db_err)?, row.get(2).map_err(db_err)?);
             }
+        }
+    }
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT run_id, name, status, reason, updated_at FROM components
+             WHERE run_id IN ({list}) ORDER BY name"
+        ))
+        .map_err(db_err)?;
+    let mut rows = stmt.query([]).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let key: i64 = row.get(0).map_err(db_err)?;
+        let status: String = row.get(2).map_err(db_err)?;
+        if let Some(run) = runs.get_mut(&key) {
+            run.components.push(Component {
+                name: row.get(1).map_err(db_err)?,
+                status: status.parse()?,
+                reason: row.get(3).map_err(db_err)?,
+                updated_at: row.get(4).map_err(db_err)?,
+            });
         }
     }
     let mut stmt = conn
