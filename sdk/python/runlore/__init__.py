@@ -4,7 +4,8 @@ Logging never blocks on the network and never loses a point: see
 docs/SDK.md in the repository for the journal and its guarantees.
 """
 
-from ._run import Run, init
+from . import tensorboard
+from ._run import Run, active_run, init
 
-__all__ = ["Run", "init"]
+__all__ = ["Run", "active_run", "init", "tensorboard"]
 __version__ = "0.1.0"

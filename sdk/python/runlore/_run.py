@@ -29,6 +29,14 @@ ENVIRONMENT_TAG = "runlore.environment"
 UNIT_TAG = "runlore.unit."
 
 
+_active = {"run": None}
+
+
+def active_run():
+    """The run most recently started with `init`, if any."""
+    return _active["run"]
+
+
 def _now_ms():
     return time.time_ns() // 1_000_000
 
@@ -102,6 +110,7 @@ class Run:
             self._system = _system.SystemSampler(self, system_interval)
             self._system.start()
         atexit.register(self._at_exit)
+        _active["run"] = self
 
     # ------------------------------------------------------------ logging
 
@@ -245,7 +254,8 @@ class Run:
 
 def init(project="default", experiment="Default", name=None, *, tags=None, params=None,
          parent=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
-         keep_journal=False, system_metrics=False, system_interval=10.0):
+         keep_journal=False, system_metrics=False, system_interval=10.0,
+         sync_tensorboard=False):
     """Starts a run and returns it (also a context manager).
 
     `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
@@ -253,12 +263,18 @@ def init(project="default", experiment="Default", name=None, *, tags=None, param
     the creation waits in the journal with everything else.
 
     `system_metrics=True` samples CPU, memory and GPU use every
-    `system_interval` seconds as `system.*` metrics.
+    `system_interval` seconds as `system.*` metrics. `sync_tensorboard=True`
+    also sends what TensorBoard writers log (see `runlore.tensorboard`).
     """
     server = server or os.environ.get("RUNLORE_SERVER", "").strip() or DEFAULT_SERVER
     if flush_timeout is None:
         flush_timeout = float(os.environ.get("RUNLORE_FLUSH_TIMEOUT", "30"))
-    return Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
-               parent=parent, server=server, journal_dir=journal_dir, capture=capture,
-               flush_timeout=flush_timeout, keep_journal=keep_journal,
-               system_metrics=system_metrics, system_interval=float(system_interval))
+    run = Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
+              parent=parent, server=server, journal_dir=journal_dir, capture=capture,
+              flush_timeout=flush_timeout, keep_journal=keep_journal,
+              system_metrics=system_metrics, system_interval=float(system_interval))
+    if sync_tensorboard:
+        from . import tensorboard
+
+        tensorboard.patch()
+    return run
