@@ -17,6 +17,7 @@ use crate::Ctx;
 const JOURNAL_FILE: &str = "journal.jsonl";
 const SHIPPED_FILE: &str = "shipped";
 const REJECTED_FILE: &str = "rejected.jsonl";
+const BLOBS_DIR: &str = "blobs";
 pub const ENV_JOURNAL_DIR: &str = "RUNLORE_JOURNAL_DIR";
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +28,12 @@ enum Record {
     },
     Log {
         batch: LogBatch,
+    },
+    Artifact {
+        path: String,
+        sha256: String,
+        size: u64,
+        step: Option<i64>,
     },
     Finish {
         status: RunStatus,
@@ -176,6 +183,15 @@ async fn sync_folder(ctx: &Ctx, folder: &Path) -> Result<Outcome> {
                 ctx.store.create_run(run).await.map(|_| ())
             }
             Record::Log { batch } => ctx.store.log_batch(&run_id, batch).await.map(|_| ()),
+            Record::Artifact {
+                path,
+                sha256,
+                size,
+                step,
+            } => {
+                let blob = folder.join(BLOBS_DIR).join(&sha256);
+                upload_artifact(ctx, &run_id, &blob, &path, &sha256, size, step).await
+            }
             Record::Finish { status, end_time } => {
                 let patch = RunPatch {
                     name: None,
@@ -209,4 +225,95 @@ async fn sync_folder(ctx: &Ctx, folder: &Path) -> Result<Outcome> {
             .with_context(|| format!("cannot remove the synced journal {}", folder.display()))?;
     }
     Ok(outcome)
+}
+
+/// An artifact kept in the journal: to the server's native artifact API, or
+/// straight into the local data dir's blob store and artifact index.
+async fn upload_artifact(
+    ctx: &Ctx,
+    run_id: &RunId,
+    blob: &Path,
+    path: &str,
+    sha256: &str,
+    size: u64,
+    step: Option<i64>,
+) -> runlore_core::Result<()> {
+    let missing = |e: std::io::Error| {
+        runlore_core::Error::invalid(format!(
+            "the journal lost the bytes of artifact '{path}' ({}): {e}",
+            blob.display()
+        ))
+    };
+    let expected = runlore_core::Sha256Hex::parse(sha256)?;
+    match &ctx.config.server.value {
+        Some(server) => {
+            let file = tokio::fs::File::open(blob).await.map_err(missing)?;
+            let mut url = reqwest::Url::parse(server.trim_end_matches('/'))
+                .map_err(|e| runlore_core::Error::invalid(format!("bad server URL: {e}")))?;
+            url.path_segments_mut()
+                .map_err(|()| runlore_core::Error::invalid("bad server URL"))?
+                .extend(["api", "v1", "runs", run_id.as_str(), "artifacts"])
+                .extend(path.split('/'));
+            url.query_pairs_mut().append_pair("sha256", sha256);
+            if let Some(step) = step {
+                url.query_pairs_mut().append_pair("step", &step.to_string());
+            }
+            let response = reqwest::Client::new()
+                .put(url)
+                .header(reqwest::header::CONTENT_LENGTH, size)
+                .body(reqwest::Body::from(file))
+                .send()
+                .await
+                .map_err(|e| {
+                    runlore_core::Error::new(ErrorKind::Unavailable, format!("{server}: {e}"))
+                })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            let text = response.text().await.unwrap_or_default();
+            let kind = if status.is_server_error() {
+                ErrorKind::Unavailable
+            } else {
+                ErrorKind::InvalidArgument
+            };
+            Err(runlore_core::Error::new(
+                kind,
+                format!("artifact '{path}': {status}: {text}"),
+            ))
+        }
+        None => {
+            let data_dir = &ctx.config.data_dir.value;
+            let index = runlore_store::open_sqlite(data_dir)?;
+            let location = match &ctx.config.artifacts.value {
+                Some(location) => location.clone(),
+                None => data_dir.join("blobs").to_string_lossy().into_owned(),
+            };
+            let blobs = runlore_blobs::open(&location)?;
+            let bytes = tokio::fs::read(blob).await.map_err(missing)?;
+            let stored = blobs.put_bytes(bytes::Bytes::from(bytes)).await?;
+            if stored.sha256 != expected {
+                return Err(runlore_core::Error::invalid(format!(
+                    "artifact '{path}' in the journal no longer hashes to {sha256}"
+                )));
+            }
+            let media_type = mime_guess::from_path(path)
+                .first_or_octet_stream()
+                .to_string();
+            runlore_core::ArtifactIndex::put_artifact(
+                index.as_ref(),
+                &runlore_core::ArtifactOwner::Run(run_id.clone()),
+                runlore_core::NewArtifact {
+                    path: path.to_owned(),
+                    sha256: stored.sha256,
+                    size: stored.size,
+                    media_type,
+                    direction: runlore_core::ArtifactDirection::Output,
+                    step,
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -22,10 +23,18 @@ class Client:
         self.server = server.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method, path, body=None):
-        data = None if body is None else json.dumps(body, allow_nan=False).encode()
+    def request(self, method, path, body=None, *, raw=None, size=None):
+        """`body` goes as JSON; `raw` (bytes or a binary file) as it is,
+        with `size` as its Content-Length."""
+        if raw is not None:
+            data = raw
+        else:
+            data = None if body is None else json.dumps(body, allow_nan=False).encode()
         req = urllib.request.Request(self.server + path, data=data, method=method)
-        if data is not None:
+        if raw is not None:
+            req.add_header("Content-Type", "application/octet-stream")
+            req.add_header("Content-Length", str(size))
+        elif data is not None:
             req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
@@ -48,6 +57,14 @@ class Client:
 
     def log(self, run_id, batch):
         return self.request("POST", f"/api/v1/runs/{run_id}/log", batch)
+
+    def put_artifact(self, run_id, path, file, size, sha256, step=None):
+        query = {"sha256": sha256}
+        if step is not None:
+            query["step"] = str(step)
+        quoted = urllib.parse.quote(path, safe="/")
+        return self.request("PUT", f"/api/v1/runs/{run_id}/artifacts/{quoted}?"
+                            + urllib.parse.urlencode(query), raw=file, size=size)
 
     def update_run(self, run_id, fields):
         return self.request("PATCH", f"/api/v1/runs/{run_id}", fields)

@@ -14,13 +14,17 @@ value, the create names its id), which is what makes shipping at-least-once
 safe: nothing is lost and nothing is doubled.
 """
 
+import hashlib
 import json
 import math
 import os
+import uuid
 from pathlib import Path
 
 JOURNAL_FILE = "journal.jsonl"
 SHIPPED_FILE = "shipped"
+BLOBS_DIR = "blobs"
+HASH_CHUNK = 1 << 20
 
 
 def default_root():
@@ -74,6 +78,48 @@ class Journal:
         if not self._file.closed:
             self.flush(durable=True)
             self._file.close()
+
+    def blob_path(self, sha256):
+        return self.folder / BLOBS_DIR / sha256
+
+    def keep_bytes(self, data):
+        """Stores bytes under their SHA-256 in the journal; returns
+        (sha256, size)."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.blob_path(digest)
+        if not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            temp = target.parent / f"incoming-{uuid.uuid4().hex}.tmp"
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        return digest, len(data)
+
+    def keep_file(self, source):
+        """Copies a file's bytes into the journal and returns (sha256,
+        size): the upload then survives the server being away, the process
+        ending, and the source file changing later. (Not a hard link: a file
+        changed in place would change the journal's copy with it.)"""
+        blobs = self.folder / BLOBS_DIR
+        blobs.mkdir(exist_ok=True)
+        temp = blobs / f"incoming-{uuid.uuid4().hex}.tmp"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(source, "rb") as src, open(temp, "xb") as dst:
+                for chunk in iter(lambda: src.read(HASH_CHUNK), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    dst.write(chunk)
+            sha = digest.hexdigest()
+            target = self.blob_path(sha)
+            if target.exists():
+                temp.unlink()
+            else:
+                os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return sha, size
 
     def shipped(self):
         return read_shipped(self.folder)

@@ -1,6 +1,7 @@
 """`runlore.init(...)` and the `Run` it returns."""
 
 import atexit
+import fnmatch
 import json
 import math
 import os
@@ -13,10 +14,10 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-from . import _capture, _system
+from . import _capture, _media, _system
 from ._http import Client
 from ._journal import Journal, default_root
-from ._shipper import COMPONENT, FINISH, METRIC, PARAM, TAG, Shipper
+from ._shipper import BYTES, COMPONENT, FILE, FINISH, METRIC, PARAM, TAG, Shipper
 
 DEFAULT_SERVER = "http://127.0.0.1:5000"
 STATUSES = ("FINISHED", "FAILED", "KILLED")
@@ -159,6 +160,86 @@ class Run:
     def set_tags(self, tags):
         for key, value in tags.items():
             self.set_tag(key, value)
+
+    # ------------------------------------------------------------ files and media
+
+    def _artifact_path(self, path):
+        path = str(path).strip("/")
+        parts = path.split("/")
+        if not path or any(p in ("", ".", "..") for p in parts) or "\\" in path or "\0" in path:
+            raise ValueError(f"invalid artifact path {path!r}: a relative path without "
+                             "'.', '..' or empty segments")
+        return path
+
+    def log_artifact(self, local_path, artifact_path=None):
+        """Uploads a file, as `artifact_path/<its name>` (or its name). Its
+        bytes are kept in the journal first, so the upload survives an
+        absent server."""
+        local = Path(local_path)
+        if not local.is_file():
+            raise FileNotFoundError(f"no such file: {local}")
+        target = local.name if not artifact_path else f"{str(artifact_path).strip('/')}/{local.name}"
+        self._items.append((FILE, str(local), self._artifact_path(target), None))
+
+    def log_artifacts(self, local_dir, artifact_path=None, include=None, exclude=None):
+        """Uploads the files under a folder, keeping their relative paths.
+        `include` / `exclude` are glob patterns on those paths (`**/*.json`,
+        `cache/**`); returns how many files were queued."""
+        root = Path(local_dir)
+        if not root.is_dir():
+            raise NotADirectoryError(f"no such folder: {root}")
+
+        def matches(rel, patterns):
+            return any(fnmatch.fnmatchcase(rel, p) or
+                       (p.startswith("**/") and fnmatch.fnmatchcase(rel, p[3:]))
+                       for p in patterns)
+
+        count = 0
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = file.relative_to(root).as_posix()
+            if include and not matches(rel, include):
+                continue
+            if exclude and matches(rel, exclude):
+                continue
+            target = rel if not artifact_path else f"{str(artifact_path).strip('/')}/{rel}"
+            self._items.append((FILE, str(file), self._artifact_path(target), None))
+            count += 1
+        return count
+
+    def _media(self, kind, key, step, suffix, data):
+        _check_key("media", key)
+        if step is None:
+            step = self._next_step.get(f"{kind}:{key}", 0)
+        self._next_step[f"{kind}:{key}"] = step + 1
+        path = self._artifact_path(f"media/{kind}/{key}/{int(step)}{suffix}")
+        self._items.append((BYTES, data, path, int(step)))
+        return path
+
+    def log_image(self, key, image, step=None):
+        """A PIL image or an array, stored as PNG at `media/images/<key>/<step>.png`."""
+        return self._media("images", key, step, ".png", _media.image_png(image))
+
+    def log_text(self, key, text, step=None):
+        return self._media("text", key, step, ".txt", str(text).encode())
+
+    def log_table(self, key, table, step=None, columns=None):
+        """Rows (lists or dicts) or a pandas DataFrame, as JSON
+        `{"columns", "data"}` at `media/tables/<key>/<step>.json`."""
+        return self._media("tables", key, step, ".json", _media.table_json(table, columns))
+
+    def log_audio(self, key, audio, sample_rate=None, step=None):
+        """A sound file, or samples (with `sample_rate`) written as WAV."""
+        if isinstance(audio, (str, Path)):
+            local = Path(audio)
+            return self._media("audio", key, step, local.suffix or ".bin", local.read_bytes())
+        if not sample_rate:
+            raise ValueError("log_audio with samples needs sample_rate")
+        return self._media("audio", key, step, ".wav", _media.wav_bytes(audio, sample_rate))
+
+    def log_video(self, key, video, step=None):
+        """A video file (mp4, webm, gif …)."""
+        local = Path(video)
+        return self._media("video", key, step, local.suffix or ".bin", local.read_bytes())
 
     def log_component(self, name, status="success", reason=""):
         """Reports what became of an expected output of the run, so that

@@ -24,7 +24,7 @@ BACKOFF_MAX_S = 5.0
 FSYNC_EVERY_S = 1.0
 
 # Queue items.
-METRIC, PARAM, TAG, COMPONENT, FINISH = "m", "p", "t", "c", "f"
+METRIC, PARAM, TAG, COMPONENT, FILE, BYTES, FINISH = "m", "p", "t", "c", "a", "b", "f"
 
 
 class Shipper(threading.Thread):
@@ -111,11 +111,30 @@ class Shipper(threading.Thread):
                 tags[item[1]] = item[2]
             elif kind == COMPONENT:
                 components[item[1]] = {"name": item[1], "status": item[2], "reason": item[3]}
+            elif kind in (FILE, BYTES):
+                emit()  # keep the order: what was logged before comes first
+                self._keep(item)
             elif kind == FINISH:
                 emit()
                 self._record({"kind": "finish", "status": item[1], "end_time": item[2]})
         emit()
         self.journal.flush()
+
+    def _keep(self, item):
+        """An artifact: its bytes into the journal, then its record."""
+        kind, source, path, step = item
+        try:
+            if kind == FILE:
+                sha, size = self.journal.keep_file(source)
+            else:
+                sha, size = self.journal.keep_bytes(source)
+        except OSError as e:
+            print(f"runlore: cannot read {source!r} for artifact {path!r}: {e}", file=sys.stderr)
+            return
+        record = {"kind": "artifact", "path": path, "sha256": sha, "size": size}
+        if step is not None:
+            record["step"] = step
+        self._record(record)
 
     def _record(self, record):
         seq = self.journal.append(record)
@@ -127,7 +146,7 @@ class Shipper(threading.Thread):
         while self.unsent and not self.abandon.is_set():
             record = self.unsent[0]
             try:
-                send(self.client, self.run_id, record)
+                send(self.client, self.run_id, record, self.journal)
             except Unreachable as e:
                 self._failed(e)
                 return
@@ -162,10 +181,19 @@ class Shipper(threading.Thread):
               f"kept in {self.journal.folder / 'rejected.jsonl'}", file=sys.stderr)
 
 
-def send(client, run_id, record):
+def send(client, run_id, record, journal):
     """Ships one journal record; raises Unreachable or Rejected."""
     kind = record["kind"]
-    if kind == "create":
+    if kind == "artifact":
+        blob = journal.blob_path(record["sha256"])
+        try:
+            f = open(blob, "rb")
+        except OSError as e:
+            raise Rejected(400, f"the journal lost the bytes of {record['path']!r}: {e}") from None
+        with f:
+            client.put_artifact(run_id, record["path"], f, record["size"], record["sha256"],
+                                record.get("step"))
+    elif kind == "create":
         client.create_run(record["run"])
     elif kind == "log":
         client.log(run_id, record["batch"])

@@ -1,5 +1,6 @@
 //! The native API, `/api/v1`: thin handlers over the `MetadataStore`.
 
+mod artifacts;
 mod experiments;
 mod metrics;
 mod openapi;
@@ -50,6 +51,11 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
         .route(
             "/runs/{id}/tags/{key}",
             axum::routing::delete(runs::delete_tag),
+        )
+        .route("/runs/{id}/artifacts", get(artifacts::list))
+        .route(
+            "/runs/{id}/artifacts/{*path}",
+            put(artifacts::put).get(artifacts::get),
         )
         .route("/runs/{id}/metrics", get(metrics::keys))
         .route("/runs/{id}/metrics/{*key}", get(metrics::history))

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::{experiments, metrics, projects, runs};
+use super::{artifacts, experiments, metrics, projects, runs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,9 @@ use super::{experiments, metrics, projects, runs};
         runs::delete_tag,
         metrics::keys,
         metrics::history,
+        artifacts::put,
+        artifacts::get,
+        artifacts::list,
     )
 )]
 struct ApiDoc;

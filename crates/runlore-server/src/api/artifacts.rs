@@ -1,0 +1,144 @@
+//! A run's artifacts through the native API. `PUT` streams the body into the
+//! blob store (stored once by SHA-256, optionally checked against a digest
+//! the client sends), `GET` streams it back, and the listing shows one
+//! directory level. The same rows back the MLflow artifact proxy.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use runlore_core::artifact::{list_dir, normalize_dir, validate_path};
+use runlore_core::{
+    Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, Error, Lifecycle, NewArtifact,
+    Sha256Hex,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::runs::run_id;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct PutParams {
+    /// The step of a media artifact (an image per epoch …).
+    step: Option<i64>,
+    /// The SHA-256 the client computed; the upload is refused (and nothing
+    /// stored) when the bytes do not match.
+    sha256: Option<String>,
+    /// `output` (default) or `input` (the run used this file).
+    direction: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct ListParams {
+    /// The directory to list; the root when empty.
+    path: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtifactList {
+    pub items: Vec<ArtifactEntry>,
+}
+
+#[utoipa::path(put, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
+    params(PutParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Artifact), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn put(
+    State(state): State<AppState>,
+    Path((id, path)): Path<(String, String)>,
+    Query(params): Query<PutParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, axum::Json<Artifact>)> {
+    let id = run_id(&id)?;
+    validate_path(&path)?;
+    let run = state.store.get_run(&id).await?;
+    if run.lifecycle == Lifecycle::Deleted {
+        return Err(Error::invalid(format!("run '{id}' is deleted; restore it first")).into());
+    }
+    let expected = params.sha256.as_deref().map(Sha256Hex::parse).transpose()?;
+    let direction = match params.direction.as_deref() {
+        Some(text) => ArtifactDirection::parse(text)?,
+        None => ArtifactDirection::Output,
+    };
+    let stream = body
+        .into_data_stream()
+        .map_err(|e| std::io::Error::other(format!("upload interrupted: {e}")));
+    let blob = state.blobs.put(Box::pin(stream), expected.as_ref()).await?;
+    let media_type = match mime_guess::from_path(&path).first() {
+        Some(mime) => mime.to_string(),
+        None => headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+    };
+    let artifact = state
+        .artifacts
+        .put_artifact(
+            &ArtifactOwner::Run(id),
+            NewArtifact {
+                path,
+                sha256: blob.sha256,
+                size: blob.size,
+                media_type,
+                direction,
+                step: params.step,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(artifact)))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
+    responses((status = 200, content_type = "application/octet-stream"),
+              (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path((id, path)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let id = run_id(&id)?;
+    validate_path(&path)?;
+    let artifact = state
+        .artifacts
+        .get_artifact(&ArtifactOwner::Run(id), &path)
+        .await?;
+    let (size, stream) = state.blobs.get(&artifact.sha256).await?;
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&artifact.media_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    if let Ok(v) = HeaderValue::from_str(artifact.sha256.as_str()) {
+        headers.insert("x-runlore-sha256", v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts", tag = "artifacts",
+    params(ListParams),
+    responses((status = 200, body = ArtifactList), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<axum::Json<ArtifactList>> {
+    let id = run_id(&id)?;
+    state.store.get_run(&id).await?;
+    let dir = normalize_dir(&params.path).map_err(ApiError::from)?;
+    let artifacts = state
+        .artifacts
+        .list_artifacts(&ArtifactOwner::Run(id), &dir)
+        .await?;
+    Ok(axum::Json(ArtifactList {
+        items: list_dir(&dir, &artifacts),
+    }))
+}
