@@ -39,8 +39,9 @@ def test_files_and_folders(server, journal_dir, tmp_path):
                                include=["**/*.json"], exclude=["cache/**"])
     assert queued == 2
     run.finish()
+    # `runlore/` holds the package list the SDK captured at init.
     assert listing(server, run.id) == {("model.pt", False), ("checkpoints", True),
-                                       ("outputs", True)}
+                                       ("outputs", True), ("runlore", True)}
     assert listing(server, run.id, "outputs") == {("a.json", False), ("sub", True)}
     assert listing(server, run.id, "outputs/sub") == {("b.json", False)}
     body, _ = download(server, run.id, "checkpoints/epoch-1/model.pt")

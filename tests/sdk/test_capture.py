@@ -1,8 +1,13 @@
 """What the SDK captures from other libraries: TensorBoard writers (the real
 tensorboardX package) and pint quantities."""
 
+import io
+import urllib.request
+
+import numpy as np
 import pint
 import pytest
+from PIL import Image
 from tensorboardX import SummaryWriter
 
 import runlore
@@ -23,6 +28,8 @@ def test_tensorboard_writer_also_logs_to_the_run(server, journal_dir, tmp_path, 
         writer.add_scalar("train/loss", 1.0 / (step + 1), global_step=step)
     writer.add_scalars("lr", {"encoder": 1e-3, "decoder": 5e-4}, global_step=3)
     writer.add_hparams({"lr": 0.01, "layers": 4}, {"hparam/accuracy": 0.9})
+    writer.add_text("notes/summary", "converged", global_step=5)
+    writer.add_image("inputs/first", np.random.rand(3, 8, 6), global_step=2)  # CHW
     writer.close()
     run.finish()
 
@@ -34,6 +41,12 @@ def test_tensorboard_writer_also_logs_to_the_run(server, journal_dir, tmp_path, 
     got = server.run(run.id)
     assert got["params"] == {"lr": "0.01", "layers": "4"}
     assert {m["key"] for m in got["metrics"]} >= {"train/loss", "lr/decoder", "hparam/accuracy"}
+    base = f"{server.url}/api/v1/runs/{run.id}/artifacts/media"
+    with urllib.request.urlopen(f"{base}/text/notes_summary/5.txt") as r:
+        assert r.read() == b"converged"
+    with urllib.request.urlopen(f"{base}/images/inputs_first/2.png") as r:
+        image = Image.open(io.BytesIO(r.read()))
+        assert image.size == (6, 8) and image.mode == "RGB"
     # The writer still wrote its own event files.
     assert any(p.name.startswith("events.out.tfevents") for p in logdir.rglob("*"))
 

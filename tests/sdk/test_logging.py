@@ -37,6 +37,11 @@ def test_a_run_logs_everything(server, journal_dir):
     assert got["tags"]["runlore.progress"] == "40"
     env = json.loads(got["tags"]["runlore.environment"])
     assert env["python"].count(".") == 2 and env["cpu_count"] >= 1 and env["hostname"]
+    assert env["packages"] == "runlore/requirements.txt"
+    url = f"{server.url}/api/v1/runs/{run.id}/artifacts/runlore/requirements.txt"
+    with __import__("urllib.request").request.urlopen(url) as r:
+        packages = r.read().decode().splitlines()
+    assert any(line.startswith("pytest==") for line in packages), packages[:5]
     loss = server.history(run.id, "loss")
     assert [(p["step"], p["value"]) for p in loss] == [(s, 1.0 / (s + 1)) for s in range(10)]
     assert [(p["step"], p["value"]) for p in server.history(run.id, "acc")] == [(0, 0.5), (1, 0.7)]

@@ -110,3 +110,16 @@ def _git():
     status = _run_git("status", "--porcelain")
     repo["dirty"] = bool(status)
     return repo
+
+
+def packages():
+    """The installed distributions as `pip freeze` would list them
+    (`name==version`, sorted), from importlib.metadata: no subprocess."""
+    from importlib import metadata
+
+    seen = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name and name.lower() not in seen:
+            seen[name.lower()] = f"{name}=={dist.version}"
+    return "".join(f"{line}\n" for _, line in sorted(seen.items()))

@@ -28,6 +28,7 @@ MAX_TAG = 8_000
 KEY_CHARS = re.compile(r"^[\w\-./ :]+$")
 ENVIRONMENT_TAG = "runlore.environment"
 UNIT_TAG = "runlore.unit."
+PACKAGES_ARTIFACT = "runlore/requirements.txt"
 
 
 _active = {"run": None}
@@ -89,8 +90,10 @@ class Run:
         run_tags = {}
         for tag in tags or []:
             run_tags[str(tag)] = ""
-        if capture:
-            run_tags[ENVIRONMENT_TAG] = _environment_tag(_capture.capture())
+        environment = _capture.capture() if capture else None
+        if environment is not None:
+            environment["packages"] = PACKAGES_ARTIFACT
+            run_tags[ENVIRONMENT_TAG] = _environment_tag(environment)
         new = {"id": self.id, "project": project, "experiment": experiment,
                "start_time": _now_ms(), "tags": run_tags,
                "params": {k: _text(v) for k, v in (params or {}).items()}}
@@ -106,6 +109,9 @@ class Run:
         self._shipper = Shipper(self.id, self.journal, Client(server), self._items,
                                 keep_journal=keep_journal)
         self._shipper.start()
+        if environment is not None:
+            # Too long for a tag: the package list goes as a file.
+            self._items.append((BYTES, _capture.packages().encode(), PACKAGES_ARTIFACT, None))
         self._system = None
         if system_metrics:
             self._system = _system.SystemSampler(self, system_interval)

@@ -4,8 +4,8 @@
 still write their event files.
 
 Captured: `add_scalar` and `add_scalars` as metrics (`main/sub` keys for
-`add_scalars`), `add_hparams` as params plus metrics. Text and images wait
-for the SDK's media support.
+`add_scalars`), `add_hparams` as params plus metrics, `add_text` as text
+media and `add_image` as image media (CHW tensors and arrays included).
 """
 
 import importlib
@@ -32,7 +32,8 @@ def _number(value):
 
 
 def _wrap(cls):
-    original = {name: getattr(cls, name) for name in ("add_scalar", "add_scalars", "add_hparams")}
+    original = {name: getattr(cls, name)
+                for name in ("add_scalar", "add_scalars", "add_hparams", "add_text", "add_image")}
 
     def add_scalar(self, tag, scalar_value, global_step=None, *args, **kwargs):
         result = original["add_scalar"](self, tag, scalar_value, global_step, *args, **kwargs)
@@ -61,8 +62,46 @@ def _wrap(cls):
                 run.log_metric(key, _number(value))
         return result
 
+    def add_text(self, tag, text_string, global_step=None, *args, **kwargs):
+        result = original["add_text"](self, tag, text_string, global_step, *args, **kwargs)
+        run = _current_run()
+        if run is not None:
+            run.log_text(_media_key(tag), text_string,
+                         step=None if global_step is None else int(global_step))
+        return result
+
+    def add_image(self, tag, img_tensor, global_step=None, *args, **kwargs):
+        result = original["add_image"](self, tag, img_tensor, global_step, *args, **kwargs)
+        run = _current_run()
+        if run is not None:
+            dataformats = kwargs.get("dataformats", args[1] if len(args) > 1 else "CHW")
+            run.log_image(_media_key(tag), _image_array(img_tensor, dataformats),
+                          step=None if global_step is None else int(global_step))
+        return result
+
     cls.add_scalar, cls.add_scalars, cls.add_hparams = add_scalar, add_scalars, add_hparams
+    cls.add_text, cls.add_image = add_text, add_image
     return original
+
+
+def _media_key(tag):
+    """TensorBoard tags may hold characters a media key may not."""
+    return "".join(c if c.isalnum() or c in "_-." else "_" for c in tag).strip("_") or "image"
+
+
+def _image_array(img, dataformats):
+    """A tensor or array in the writer's `dataformats` as an H×W×C array."""
+    import numpy as np
+
+    if hasattr(img, "detach"):
+        img = img.detach().cpu().numpy()
+    array = np.asarray(img)
+    order = dataformats.upper()
+    if array.ndim == 2 or order == "HW":
+        return array
+    if order == "CHW":
+        return np.moveaxis(array, 0, -1)
+    return array
 
 
 def patch(run=None):
