@@ -318,3 +318,57 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn history_comes_as_columns_or_packed_binary() {
+    let s = TestServer::start().await;
+    let id = s.new_run(json!({"project": "p"})).await;
+    let batch = json!({"metrics": [
+        {"key": "m", "value": 0.5, "step": 0, "timestamp": 10},
+        {"key": "m", "value": "NaN", "step": 1, "timestamp": 11},
+        {"key": "m", "value": "-Infinity", "step": 7, "timestamp": 12},
+    ]});
+    let (status, _) = s.post(&format!("/api/v1/runs/{id}/log"), batch).await;
+    assert_eq!(status, 200);
+
+    let (status, c) = s
+        .get(&format!("/api/v1/runs/{id}/metrics/m?format=columns"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(c["steps"], json!([0, 1, 7]));
+    assert_eq!(c["timestamps"], json!([10, 11, 12]));
+    assert_eq!(c["values"], json!([0.5, "NaN", "-Infinity"]));
+    assert_eq!(
+        (c["total"].clone(), c["downsampled"].clone()),
+        (json!(3), json!(false))
+    );
+
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/runs/{id}/metrics/m?format=binary")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    assert_eq!(
+        r.headers()["x-runlore-layout"],
+        "step:i64le,timestamp:i64le,value:f64le"
+    );
+    assert_eq!(r.headers()["x-runlore-total"], "3");
+    let body = r.bytes().await.unwrap();
+    assert_eq!(body.len(), 3 * 24);
+    let field = |i: usize, f: usize| -> [u8; 8] {
+        body[i * 24 + f * 8..i * 24 + f * 8 + 8].try_into().unwrap()
+    };
+    assert_eq!(i64::from_le_bytes(field(2, 0)), 7);
+    assert_eq!(i64::from_le_bytes(field(2, 1)), 12);
+    assert!(f64::from_le_bytes(field(1, 2)).is_nan());
+    assert_eq!(f64::from_le_bytes(field(2, 2)), f64::NEG_INFINITY);
+
+    let (status, e) = s
+        .get(&format!("/api/v1/runs/{id}/metrics/m?format=csv"))
+        .await;
+    assert_eq!(status, 400, "{e}");
+    s.stop().await;
+}

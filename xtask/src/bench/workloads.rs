@@ -51,6 +51,26 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
         ms(full),
         "< 100 ms",
     ));
+    for (format, label) in [("columns", "JSON columns"), ("binary", "binary")] {
+        let format_path = format!("{path}?format={format}");
+        let took = median_of(sizes.repeats, || async {
+            let body = api.get_raw(&format_path).await?;
+            Ok(body.len())
+        })
+        .await?;
+        rows.push(row(
+            &format!(
+                "history read, {} points, full, over HTTP ({label}, `format={format}`)",
+                sizes.ingest_points
+            ),
+            ms(took),
+            "< 100 ms",
+        ));
+    }
+    let binary = api.get_raw(&format!("{path}?format=binary")).await?;
+    if binary.len() != sizes.ingest_points * 24 {
+        bail!("binary history has {} bytes", binary.len());
+    }
     let down_path = format!("{path}?max_points=2000");
     let down = median_of(sizes.repeats, || async {
         let body = api.get_raw(&down_path).await?;

@@ -1,9 +1,11 @@
 //! Metric keys and histories, downsampled on request for charts.
 
 use axum::extract::State;
-use runlore_core::HistoryPoint;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use runlore_core::downsample::downsample;
 use runlore_core::store::MetricRange;
+use runlore_core::{HistoryPoint, MetricValue};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,6 +29,19 @@ pub async fn keys(
     Ok(axum::Json(MetricKeys { keys }))
 }
 
+/// How the points travel: `points` (default, one object per point),
+/// `columns` (one array per field, about half the bytes) or `binary`
+/// (`application/octet-stream`, 24 bytes a point: step i64, timestamp i64,
+/// value f64, all little-endian; NaN and infinities as themselves).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryFormat {
+    #[default]
+    Points,
+    Columns,
+    Binary,
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct HistoryParams {
     /// Downsample to at most this many points (at least 2): the first and
@@ -36,6 +51,8 @@ pub struct HistoryParams {
     start_step: Option<i64>,
     /// Last step of the range (inclusive).
     end_step: Option<i64>,
+    #[serde(default)]
+    format: HistoryFormat,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -47,13 +64,28 @@ pub struct History {
     downsampled: bool,
 }
 
+/// `format=columns`: the same history, one array per field.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryColumns {
+    key: String,
+    steps: Vec<i64>,
+    timestamps: Vec<i64>,
+    #[schema(value_type = Vec<f64>)]
+    values: Vec<MetricValue>,
+    total: usize,
+    downsampled: bool,
+}
+
+/// The header that names the binary layout, so a reader can check it.
+pub const BINARY_LAYOUT: &str = "step:i64le,timestamp:i64le,value:f64le";
+
 #[utoipa::path(get, path = "/api/v1/runs/{id}/metrics/{key}", tag = "metrics", params(HistoryParams),
     responses((status = 200, body = History), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     Path((id, key)): Path<(String, String)>,
     Query(params): Query<HistoryParams>,
-) -> ApiResult<axum::Json<History>> {
+) -> ApiResult<Response> {
     let id = run_id(&id)?;
     if params.max_points.is_some_and(|n| n < 2) {
         return Err(ApiError::invalid("max_points must be at least 2"));
@@ -76,10 +108,45 @@ pub async fn history(
         Some(max) if total > max => (downsample(&points, max), true),
         _ => (points, false),
     };
-    Ok(axum::Json(History {
-        key,
-        points,
-        total,
-        downsampled,
-    }))
+    Ok(match params.format {
+        HistoryFormat::Points => axum::Json(History {
+            key,
+            points,
+            total,
+            downsampled,
+        })
+        .into_response(),
+        HistoryFormat::Columns => axum::Json(HistoryColumns {
+            key,
+            steps: points.iter().map(|p| p.step).collect(),
+            timestamps: points.iter().map(|p| p.timestamp).collect(),
+            values: points.iter().map(|p| p.value).collect(),
+            total,
+            downsampled,
+        })
+        .into_response(),
+        HistoryFormat::Binary => binary(&points, total, downsampled),
+    })
+}
+
+fn binary(points: &[HistoryPoint], total: usize, downsampled: bool) -> Response {
+    let mut body = Vec::with_capacity(points.len() * 24);
+    for p in points {
+        body.extend_from_slice(&p.step.to_le_bytes());
+        body.extend_from_slice(&p.timestamp.to_le_bytes());
+        body.extend_from_slice(&p.value.0.to_le_bytes());
+    }
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert("x-runlore-layout", HeaderValue::from_static(BINARY_LAYOUT));
+    headers.insert("x-runlore-total", HeaderValue::from(total));
+    headers.insert(
+        "x-runlore-downsampled",
+        HeaderValue::from_static(if downsampled { "true" } else { "false" }),
+    );
+    response
 }
