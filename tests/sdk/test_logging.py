@@ -63,15 +63,27 @@ def test_an_exception_marks_the_run_failed(server, journal_dir):
     assert len(server.history(run.id, "loss")) == 1
 
 
-def test_context_manager_finishes_and_parent_links(server, journal_dir):
-    with runlore.init(project="p", name="parent", server=server.url,
-                      journal_dir=journal_dir) as parent:
+def test_features_parents_and_nesting(server, journal_dir, tmp_path):
+    config = tmp_path / "features.yaml"
+    config.write_text("model:\n  lr: 0.1\n  layers: [64, 64]\nseed: 1\n")
+    with runlore.init(project="p", name="8_base", features=str(config), server=server.url,
+                      journal_dir=journal_dir) as base:
         pass
-    with runlore.init(project="p", name="child", parent=parent, server=server.url,
+    with runlore.init(project="p", name="12_from_8_lr", parent=base, server=server.url,
+                      features={"model": {"lr": 0.01, "layers": [64, 64]}, "seed": 1},
                       journal_dir=journal_dir) as child:
-        pass
-    assert server.run(parent.id)["status"] == "FINISHED"
-    assert server.run(child.id)["parent_run_id"] == parent.id
+        with runlore.init(project="p", name="trial-0", nested_in=child, server=server.url,
+                          journal_dir=journal_dir) as trial:
+            pass
+    assert server.run(base.id)["status"] == "FINISHED"
+    got = server.get(f"/api/v1/runs/{child.id}/features")
+    assert got["full"] == {"model": {"lr": 0.01, "layers": [64, 64]}, "seed": 1}
+    assert got["diff"] == [{"op": "replace", "path": "/model/lr", "value": 0.01}]
+    assert got["parents"] == [{"run_id": base.id, "kind": "derived_from"}]
+    assert server.get(f"/api/v1/runs/{base.id}/features")["full"]["model"]["layers"] == [64, 64]
+    assert server.run(trial.id)["parent_run_id"] == child.id
+    with pytest.raises(ValueError):
+        runlore.init(project="p", features=[1, 2], server=server.url, journal_dir=journal_dir)
 
 
 @pytest.mark.parametrize("key", ["", "a" * 251, "bad|key", "/abs", "a/../b"])

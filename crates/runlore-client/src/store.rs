@@ -307,4 +307,9 @@ impl MetadataStore for HttpStore {
         let keys: MetricKeys = self.send(self.request(Method::GET, url)).await?;
         Ok(keys.keys)
     }
+
+    async fn run_features(&self, id: &RunId) -> Result<runlore_core::RunFeatures> {
+        let url = self.api(&["runs", id.as_str(), "features"])?;
+        self.send(self.request(Method::GET, url)).await
+    }
 }

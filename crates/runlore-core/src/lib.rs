@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod downsample;
 pub mod error;
 pub mod filter;
+pub mod graph;
 pub mod ids;
 pub mod logged_model;
 pub mod model;
@@ -21,6 +22,7 @@ pub use artifact::{
 };
 pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use error::{Error, ErrorKind, Result};
+pub use graph::{EdgeKind, ParentLink, RunFeatures};
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;
 pub use model::*;

@@ -309,6 +309,14 @@ pub struct NewRun {
     pub params: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The run's hierarchical configuration (an object at the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub features: Option<serde_json::Value>,
+    /// DAG parents in the same project; the first is the primary parent,
+    /// whose features this run's are diffed against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<crate::graph::ParentLink>,
 }
 
 impl Default for NewRun {
@@ -325,6 +333,8 @@ impl Default for NewRun {
             parent_run_id: None,
             params: BTreeMap::new(),
             tags: BTreeMap::new(),
+            features: None,
+            parents: Vec::new(),
         }
     }
 }

@@ -105,6 +105,10 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// The metric keys a run has logged, sorted.
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>>;
+
+    /// A run's full features, its diff against its primary parent, and its
+    /// parents.
+    async fn run_features(&self, id: &RunId) -> Result<crate::graph::RunFeatures>;
 }
 
 /// The artifact rows of runs and logged models. The bytes are in the

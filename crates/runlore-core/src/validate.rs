@@ -191,7 +191,7 @@ pub fn new_run(run: &NewRun) -> Result<()> {
         key("tag", k)?;
         tag_value(k, v)?;
     }
-    Ok(())
+    crate::graph::validate(run.features.as_ref(), &run.parents, run.id.as_ref())
 }
 
 #[cfg(test)]

@@ -372,3 +372,72 @@ async fn history_comes_as_columns_or_packed_binary() {
     assert_eq!(status, 400, "{e}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn features_are_diffed_against_the_primary_parent() {
+    let s = TestServer::start().await;
+    let base = json!({"model": {"lr": 0.1, "layers": [64, 64], "kl": {"weight": 1.0}}, "seed": 1});
+    let root = s
+        .new_run(json!({"project": "g", "name": "8_base", "features": base}))
+        .await;
+    let child_features =
+        json!({"model": {"lr": 0.01, "layers": [64, 64], "kl": {"weight": 1.0}}, "seed": 1});
+    let child = s
+        .new_run(
+            json!({"project": "g", "name": "12_from_8_lr", "features": child_features,
+                        "parents": [{"run_id": root}]}),
+        )
+        .await;
+    let (status, f) = s.get(&format!("/api/v1/runs/{child}/features")).await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["full"], child_features);
+    assert_eq!(
+        f["diff"],
+        json!([{"op": "replace", "path": "/model/lr", "value": 0.01}])
+    );
+    assert_eq!(
+        f["parents"],
+        json!([{"run_id": root, "kind": "derived_from"}])
+    );
+    let (_, f) = s.get(&format!("/api/v1/runs/{root}/features")).await;
+    assert_eq!(f["full"], base);
+    assert_eq!(f["parents"], json!([]));
+
+    // Any two runs can be diffed, in either direction.
+    let (status, d) = s.get(&format!("/api/v1/runs/{child}/diff/{root}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        d["diff"],
+        json!([{"op": "replace", "path": "/model/lr", "value": 0.1}])
+    );
+
+    // Bad input: nothing is stored.
+    for (body, status) in [
+        (
+            json!({"project": "g", "name": "x", "features": [1, 2]}),
+            400,
+        ),
+        (
+            json!({"project": "g", "name": "x", "parents": [{"run_id": "0123456789abcdef0123456789abcdef"}]}),
+            404,
+        ),
+        (
+            json!({"project": "other", "name": "x", "parents": [{"run_id": root}]}),
+            400,
+        ),
+        (
+            json!({"project": "g", "name": "x", "parents": [{"run_id": root, "kind": "resumed_from"}]}),
+            400,
+        ),
+        (
+            json!({"project": "g", "name": "x", "parents": [{"run_id": root, "kind": "sideways"}]}),
+            400,
+        ),
+    ] {
+        let (got, e) = s.post("/api/v1/runs", body.clone()).await;
+        assert_eq!(got, status, "{body}: {e}");
+    }
+    let (_, page) = s.get("/api/v1/runs?project=g").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    s.stop().await;
+}

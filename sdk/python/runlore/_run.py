@@ -59,6 +59,33 @@ def _text(value):
         value, (dict, list)) else str(value)
 
 
+def _run_id(run):
+    return run.id if isinstance(run, Run) else str(run)
+
+
+def _load_features(features):
+    """A dict, or the path of a JSON or YAML file (YAML needs PyYAML)."""
+    if isinstance(features, dict):
+        tree = features
+    elif not isinstance(features, (str, os.PathLike)):
+        raise ValueError("features must be a dict or the path of a JSON or YAML file, "
+                         f"got {type(features).__name__}")
+    else:
+        path = Path(features)
+        text = path.read_text()
+        if path.suffix.lower() in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError as e:
+                raise ImportError("features from YAML need PyYAML: pip install pyyaml") from e
+            tree = yaml.safe_load(text)
+        else:
+            tree = json.loads(text)
+    if not isinstance(tree, dict):
+        raise ValueError("features must be a mapping at the root (a YAML or JSON object)")
+    return json.loads(json.dumps(tree, default=str))
+
+
 def _environment_tag(env):
     text = json.dumps(env, separators=(",", ":"))
     if len(text) > MAX_TAG and "command" in env:
@@ -71,9 +98,12 @@ class Run:
     """A run being logged. Every `log_*` call returns at once; the data is
     journaled and shipped by a background thread."""
 
-    def __init__(self, *, project, experiment, name, tags, params, parent, server,
+    def __init__(self, *, project, experiment, name, tags, params, parent, parents, nested_in,
+                 features, server,
                  journal_dir, capture, flush_timeout, keep_journal, system_metrics=False,
                  system_interval=10.0, run_id=None):
+        # Checked before anything is written: a bad tree leaves no journal.
+        features = _load_features(features) if features is not None else None
         self.id = run_id or uuid.uuid4().hex
         self.project = project
         self.experiment = experiment
@@ -99,8 +129,20 @@ class Run:
                "params": {k: _text(v) for k, v in (params or {}).items()}}
         if name:
             new["name"] = name
+        links = []
         if parent:
-            new["parent_run_id"] = parent.id if isinstance(parent, Run) else str(parent)
+            links.append({"run_id": _run_id(parent)})
+        for link in parents or []:
+            if isinstance(link, dict):
+                links.append({**link, "run_id": _run_id(link["run_id"])})
+            else:
+                links.append({"run_id": _run_id(link)})
+        if links:
+            new["parents"] = links
+        if nested_in:
+            new["parent_run_id"] = _run_id(nested_in)
+        if features is not None:
+            new["features"] = features
         for key in new["params"]:
             _check_key("param", key)
         if not self.journal.pending() and self.journal.shipped() == 0:
@@ -339,11 +381,17 @@ class Run:
         return f"<runlore.Run {self.id} {self.project}/{self.experiment}/{self.name or ''}>"
 
 
-def init(project="default", experiment="Default", name=None, *, tags=None, params=None,
-         parent=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
+def init(project="default", experiment="Default", name=None, *, features=None, tags=None,
+         params=None, parent=None, parents=None, nested_in=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
          keep_journal=False, system_metrics=False, system_interval=10.0,
          sync_tensorboard=False):
     """Starts a run and returns it (also a context manager).
+
+    `features` is the run's configuration tree: a dict, or a JSON or YAML
+    file. `parent` is the run this one derives from (a DAG edge; its
+    features are the base of this run's diff); `parents` lists several, as
+    run ids or `{"run_id", "kind", "resume_step"}` dicts. `nested_in` makes
+    the run a child run (MLflow's nested runs), which is not a DAG edge.
 
     `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
     run is created even when the server is down: its id is chosen here and
@@ -357,7 +405,8 @@ def init(project="default", experiment="Default", name=None, *, tags=None, param
     if flush_timeout is None:
         flush_timeout = float(os.environ.get("RUNLORE_FLUSH_TIMEOUT", "30"))
     run = Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
-              parent=parent, server=server, journal_dir=journal_dir, capture=capture,
+              parent=parent, parents=parents, nested_in=nested_in, features=features,
+              server=server, journal_dir=journal_dir, capture=capture,
               flush_timeout=flush_timeout, keep_journal=keep_journal,
               system_metrics=system_metrics, system_interval=float(system_interval))
     if sync_tensorboard:

@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod experiments;
+mod graph;
 mod metrics;
 mod openapi;
 mod projects;
@@ -57,6 +58,8 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/runs/{id}/artifacts/{*path}",
             put(artifacts::put).get(artifacts::get),
         )
+        .route("/runs/{id}/features", get(graph::features))
+        .route("/runs/{id}/diff/{other}", get(graph::diff))
         .route("/runs/{id}/metrics", get(metrics::keys))
         .route("/runs/{id}/metrics/{*key}", get(metrics::history))
         .fallback(not_found);

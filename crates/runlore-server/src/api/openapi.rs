@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::{artifacts, experiments, metrics, projects, runs};
+use super::{artifacts, experiments, graph, metrics, projects, runs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,8 @@ use super::{artifacts, experiments, metrics, projects, runs};
         artifacts::put,
         artifacts::get,
         artifacts::list,
+        graph::features,
+        graph::diff,
     )
 )]
 struct ApiDoc;

@@ -100,6 +100,8 @@ pub async fn create(State(state): State<AppState>, Body(body): Body) -> Reply {
             parent_run_id,
             params: BTreeMap::new(),
             tags,
+            features: None,
+            parents: Vec::new(),
         })
         .await?;
     Ok(Json(json!({"run": run_json(&state, &run).await?})))

@@ -28,10 +28,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "components",
         sql: include_str!("../../migrations/sqlite/0003_components.sql"),
     },
+    Migration {
+        version: 4,
+        name: "graph",
+        sql: include_str!("../../migrations/sqlite/0004_graph.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 3;
+pub const LATEST_VERSION: i64 = 4;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather

@@ -6,6 +6,7 @@
 mod artifacts;
 mod chunk;
 mod experiments;
+mod graph;
 mod metrics;
 mod migrate;
 mod models;
@@ -277,5 +278,10 @@ impl MetadataStore for SqliteStore {
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>> {
         let id = id.clone();
         self.read(move |c| metrics::keys(c, &id)).await
+    }
+
+    async fn run_features(&self, id: &RunId) -> Result<runlore_core::RunFeatures> {
+        let id = id.clone();
+        self.read(move |c| graph::features(c, &id)).await
     }
 }

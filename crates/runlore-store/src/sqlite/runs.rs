@@ -125,6 +125,7 @@ pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
     )
     .map_err(db_err)?;
     let key = tx.last_insert_rowid();
+    super::graph::attach(&tx, key, project_id, &new.parents, new.features.as_ref())?;
     for (k, v) in &new.params {
         tx.execute(
             "INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3)",

@@ -1,0 +1,194 @@
+//! The experiment graph: typed edges between runs and hierarchical
+//! features stored as RFC 6902 diffs against the primary parent.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::ids::RunId;
+
+/// At most this many parents per run (merges are of a few runs).
+pub const MAX_PARENTS: usize = 16;
+/// Features larger than this (as JSON) are refused.
+pub const MAX_FEATURES_BYTES: usize = 1 << 20;
+
+/// How a run relates to a parent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// "run 12 is run 8 with a smaller learning rate" (the default).
+    #[default]
+    DerivedFrom,
+    /// Continued from a checkpoint of the parent, at `resume_step`.
+    ResumedFrom,
+    /// One of several runs whose ideas this run combines.
+    MergedFrom,
+    /// The parent with something switched off.
+    AblationOf,
+}
+
+impl EdgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::DerivedFrom => "derived_from",
+            EdgeKind::ResumedFrom => "resumed_from",
+            EdgeKind::MergedFrom => "merged_from",
+            EdgeKind::AblationOf => "ablation_of",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<EdgeKind> {
+        match text {
+            "derived_from" => Ok(EdgeKind::DerivedFrom),
+            "resumed_from" => Ok(EdgeKind::ResumedFrom),
+            "merged_from" => Ok(EdgeKind::MergedFrom),
+            "ablation_of" => Ok(EdgeKind::AblationOf),
+            other => Err(Error::invalid(format!(
+                "unknown edge kind '{other}': expected derived_from, resumed_from, merged_from or ablation_of"
+            ))),
+        }
+    }
+}
+
+/// A parent of a run; the first one listed is the primary parent, the one
+/// its features are diffed against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParentLink {
+    #[schema(value_type = String)]
+    pub run_id: RunId,
+    #[serde(default)]
+    pub kind: EdgeKind,
+    /// Only for `resumed_from`: the parent's step the run resumed at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_step: Option<i64>,
+}
+
+/// `GET /api/v1/runs/{id}/features`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RunFeatures {
+    /// The whole tree as logged (`{}` for a run without features).
+    #[schema(value_type = Object)]
+    pub full: Value,
+    /// RFC 6902 operations that turn the primary parent's features into
+    /// this run's (from `{}` for a run without a parent).
+    #[schema(value_type = Vec<Object>)]
+    pub diff: Value,
+    pub parents: Vec<ParentLink>,
+}
+
+/// Checks a run's features and parents before anything is stored.
+pub fn validate(
+    features: Option<&Value>,
+    parents: &[ParentLink],
+    own: Option<&RunId>,
+) -> Result<()> {
+    if let Some(features) = features {
+        if !features.is_object() {
+            return Err(Error::invalid(
+                "features must be a tree with an object at its root (a YAML or JSON mapping)",
+            ));
+        }
+        let size = serde_json::to_vec(features)
+            .map_err(|e| Error::invalid(format!("features cannot be encoded: {e}")))?
+            .len();
+        if size > MAX_FEATURES_BYTES {
+            return Err(Error::invalid(format!(
+                "features take {size} bytes as JSON; at most {MAX_FEATURES_BYTES} are allowed"
+            )));
+        }
+    }
+    if parents.len() > MAX_PARENTS {
+        return Err(Error::invalid(format!(
+            "a run may have at most {MAX_PARENTS} parents, got {}",
+            parents.len()
+        )));
+    }
+    for (i, parent) in parents.iter().enumerate() {
+        if parents[..i].iter().any(|p| p.run_id == parent.run_id) {
+            return Err(Error::invalid(format!(
+                "run {} is listed twice as a parent",
+                parent.run_id
+            )));
+        }
+        if own == Some(&parent.run_id) {
+            return Err(Error::invalid("a run cannot be its own parent"));
+        }
+        match (parent.kind, parent.resume_step) {
+            (EdgeKind::ResumedFrom, None) => {
+                return Err(Error::invalid(format!(
+                    "resumed_from {} needs the resume_step",
+                    parent.run_id
+                )));
+            }
+            (kind, Some(_)) if kind != EdgeKind::ResumedFrom => {
+                return Err(Error::invalid(format!(
+                    "resume_step only goes with resumed_from (parent {} is {})",
+                    parent.run_id,
+                    kind.as_str()
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The minimal RFC 6902 patch from `base` to `target`.
+pub fn diff(base: &Value, target: &Value) -> Value {
+    serde_json::to_value(json_patch::diff(base, target)).unwrap_or(Value::Array(Vec::new()))
+}
+
+/// Applies a stored patch to `base`.
+pub fn apply(base: &Value, patch: &Value) -> Result<Value> {
+    let patch: json_patch::Patch = serde_json::from_value(patch.clone())
+        .map_err(|e| Error::internal(format!("a stored feature diff is malformed: {e}")))?;
+    let mut out = base.clone();
+    json_patch::patch(&mut out, &patch)
+        .map_err(|e| Error::internal(format!("a stored feature diff does not apply: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diffs_are_minimal_and_apply_back() {
+        let parent = json!({"model": {"lr": 0.1, "layers": [64, 64]}, "seed": 1});
+        let child = json!({"model": {"lr": 0.01, "layers": [64, 64]}, "data": "imagenet"});
+        let patch = diff(&parent, &child);
+        let ops: Vec<&str> = patch
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["op"].as_str().unwrap())
+            .collect();
+        assert_eq!(ops.len(), 3, "{patch}");
+        assert!(ops.contains(&"replace") && ops.contains(&"remove") && ops.contains(&"add"));
+        assert_eq!(apply(&parent, &patch).unwrap(), child);
+    }
+
+    #[test]
+    fn bad_features_and_parents_are_refused() {
+        let id = RunId::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let link = |kind, resume_step| ParentLink {
+            run_id: id.clone(),
+            kind,
+            resume_step,
+        };
+        assert!(validate(Some(&json!([1, 2])), &[], None).is_err());
+        assert!(validate(Some(&json!("lr=0.1")), &[], None).is_err());
+        assert!(validate(Some(&json!({"a": 1})), &[], None).is_ok());
+        assert!(validate(None, &[link(EdgeKind::ResumedFrom, None)], None).is_err());
+        assert!(validate(None, &[link(EdgeKind::DerivedFrom, Some(3))], None).is_err());
+        assert!(validate(None, &[link(EdgeKind::ResumedFrom, Some(3))], None).is_ok());
+        let twice = [
+            link(EdgeKind::DerivedFrom, None),
+            link(EdgeKind::MergedFrom, None),
+        ];
+        assert!(validate(None, &twice, None).is_err());
+        assert!(validate(None, &[link(EdgeKind::DerivedFrom, None)], Some(&id)).is_err());
+    }
+}
