@@ -312,4 +312,15 @@ impl MetadataStore for HttpStore {
         let url = self.api(&["runs", id.as_str(), "features"])?;
         self.send(self.request(Method::GET, url)).await
     }
+
+    async fn set_run_parents(
+        &self,
+        id: &RunId,
+        parents: Vec<runlore_core::ParentLink>,
+        changed_by: &str,
+    ) -> Result<runlore_core::RunFeatures> {
+        let url = self.api(&["runs", id.as_str(), "parents"])?;
+        let body = serde_json::json!({"parents": parents, "changed_by": changed_by});
+        self.send(self.request(Method::PUT, url).json(&body)).await
+    }
 }

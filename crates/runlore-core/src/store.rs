@@ -109,6 +109,16 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// A run's full features, its diff against its primary parent, and its
     /// parents.
     async fn run_features(&self, id: &RunId) -> Result<crate::graph::RunFeatures>;
+
+    /// Replaces a run's DAG parents after the fact (cycles and other
+    /// projects refused); its diff is recomputed, its full features stay as
+    /// logged, and the change is recorded with `changed_by` and the time.
+    async fn set_run_parents(
+        &self,
+        id: &RunId,
+        parents: Vec<crate::graph::ParentLink>,
+        changed_by: &str,
+    ) -> Result<crate::graph::RunFeatures>;
 }
 
 /// The artifact rows of runs and logged models. The bytes are in the

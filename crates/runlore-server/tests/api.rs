@@ -441,3 +441,83 @@ async fn features_are_diffed_against_the_primary_parent() {
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn reparenting_recomputes_the_diff_and_refuses_cycles() {
+    let s = TestServer::start().await;
+    let a = s
+        .new_run(json!({"project": "g", "name": "a", "features": {"lr": 0.1, "depth": 12}}))
+        .await;
+    let b = s
+        .new_run(json!({"project": "g", "name": "b", "features": {"lr": 0.5, "depth": 24}}))
+        .await;
+    let c = s
+        .new_run(
+            json!({"project": "g", "name": "c", "features": {"lr": 0.01, "depth": 12},
+                        "parents": [{"run_id": a}]}),
+        )
+        .await;
+    let d = s
+        .new_run(
+            json!({"project": "g", "name": "d", "features": {"lr": 0.01, "depth": 12, "kl": 1},
+                        "parents": [{"run_id": c}]}),
+        )
+        .await;
+    let put = |id: String, body: Value| {
+        let s = &s;
+        async move {
+            let r = s
+                .client
+                .put(s.url(&format!("/api/v1/runs/{id}/parents")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // c moves from a to b: its diff is now against b; d keeps its own.
+    let (status, f) = put(
+        c.clone(),
+        json!({"parents": [{"run_id": b, "kind": "ablation_of"}], "changed_by": "ada"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["full"], json!({"lr": 0.01, "depth": 12}));
+    let ops: Vec<&str> = f["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops.len(), 2, "{f}");
+    assert!(ops.contains(&"/lr") && ops.contains(&"/depth"));
+    assert_eq!(f["parents"], json!([{"run_id": b, "kind": "ablation_of"}]));
+    let (_, fd) = s.get(&format!("/api/v1/runs/{d}/features")).await;
+    assert_eq!(
+        fd["diff"],
+        json!([{"op": "add", "path": "/kl", "value": 1}])
+    );
+
+    // A descendant as parent would close a cycle; nothing changes.
+    let (status, e) = put(c.clone(), json!({"parents": [{"run_id": d}]})).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("cycle"),
+        "{e}"
+    );
+    let (status, _) = put(c.clone(), json!({"parents": [{"run_id": c}]})).await;
+    assert_eq!(status, 400);
+    let other = s.new_run(json!({"project": "elsewhere"})).await;
+    let (status, _) = put(c.clone(), json!({"parents": [{"run_id": other}]})).await;
+    assert_eq!(status, 400);
+    let (_, f) = s.get(&format!("/api/v1/runs/{c}/features")).await;
+    assert_eq!(f["parents"], json!([{"run_id": b, "kind": "ablation_of"}]));
+
+    // No parents: a root again, diffed against {}.
+    let (status, f) = put(c.clone(), json!({"parents": []})).await;
+    assert_eq!(status, 200);
+    assert_eq!(f["diff"].as_array().unwrap().len(), 2);
+    s.stop().await;
+}

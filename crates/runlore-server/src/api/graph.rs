@@ -2,15 +2,15 @@
 //! diff and parents, and the diff between any two runs.
 
 use axum::extract::State;
-use runlore_core::RunFeatures;
-use serde::Serialize;
+use runlore_core::{ParentLink, RunFeatures};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::runs::run_id;
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::Path;
+use crate::extract::{Json, Path};
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/features", tag = "graph",
     responses((status = 200, body = RunFeatures), (status = 404, body = ErrorBody)))]
@@ -39,4 +39,30 @@ pub async fn diff(
     Ok(axum::Json(RunDiff {
         diff: runlore_core::graph::diff(&from.full, &to.full),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SetParents {
+    /// The new parents, primary first; `[]` makes the run a root.
+    parents: Vec<ParentLink>,
+    /// Who made the change (recorded with the time).
+    #[serde(default)]
+    changed_by: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/runs/{id}/parents", tag = "graph", request_body = SetParents,
+    responses((status = 200, body = RunFeatures), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn set_parents(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<SetParents>,
+) -> ApiResult<axum::Json<RunFeatures>> {
+    let who = body.changed_by.unwrap_or_else(|| "unknown".to_owned());
+    Ok(axum::Json(
+        state
+            .store
+            .set_run_parents(&run_id(&id)?, body.parents, &who)
+            .await?,
+    ))
 }

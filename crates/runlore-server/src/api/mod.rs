@@ -59,6 +59,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             put(artifacts::put).get(artifacts::get),
         )
         .route("/runs/{id}/features", get(graph::features))
+        .route("/runs/{id}/parents", put(graph::set_parents))
         .route("/runs/{id}/diff/{other}", get(graph::diff))
         .route("/runs/{id}/metrics", get(metrics::keys))
         .route("/runs/{id}/metrics/{*key}", get(metrics::history))

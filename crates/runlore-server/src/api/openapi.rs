@@ -41,6 +41,7 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         artifacts::list,
         graph::features,
         graph::diff,
+        graph::set_parents,
     )
 )]
 struct ApiDoc;

@@ -20,3 +20,15 @@ CREATE TABLE run_features (
     diff        TEXT    NOT NULL,
     full        TEXT    NOT NULL
 );
+
+-- Every change of a run's parents after its creation: who, when, from what
+-- to what (JSON lists of {"run_id","kind","resume_step"}).
+CREATE TABLE run_parent_changes (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    old_parents TEXT    NOT NULL,
+    new_parents TEXT    NOT NULL,
+    changed_by  TEXT    NOT NULL,
+    changed_at  INTEGER NOT NULL
+);
+CREATE INDEX run_parent_changes_by_run ON run_parent_changes (run_id);

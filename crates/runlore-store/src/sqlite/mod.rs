@@ -284,4 +284,16 @@ impl MetadataStore for SqliteStore {
         let id = id.clone();
         self.read(move |c| graph::features(c, &id)).await
     }
+
+    async fn set_run_parents(
+        &self,
+        id: &RunId,
+        parents: Vec<runlore_core::ParentLink>,
+        changed_by: &str,
+    ) -> Result<runlore_core::RunFeatures> {
+        let id = id.clone();
+        let changed_by = changed_by.to_owned();
+        self.write(move |c| graph::set_parents(c, &id, &parents, &changed_by))
+            .await
+    }
 }
