@@ -208,6 +208,23 @@ pub enum RunCommand {
     Delete { id: String },
     /// Restore a deleted run
     Restore { id: String },
+    /// What changed in the features from run A to run B (RFC 6902 operations)
+    Diff { a: String, b: String },
+    /// A run's features: the full tree, its diff against the primary parent,
+    /// and its parents
+    Features { id: String },
+    /// Replace a run's DAG parents (primary first); no PARENT makes it a root
+    SetParent {
+        id: String,
+        /// Parent runs (ids or unique prefixes), primary first
+        parents: Vec<String>,
+        /// derived_from (default), resumed_from, merged_from or ablation_of
+        #[arg(long, default_value = "derived_from")]
+        kind: String,
+        /// For resumed_from: the parent's step the run resumed at
+        #[arg(long, value_name = "STEP")]
+        resume_step: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

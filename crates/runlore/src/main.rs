@@ -5,6 +5,7 @@
 mod cli;
 mod config;
 mod experiment;
+mod features;
 mod output;
 mod paging;
 mod project;

@@ -40,6 +40,35 @@ pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
             let run = ctx.store.set_run_lifecycle(&id, Lifecycle::Active).await?;
             done(ctx, &run, "restored")
         }
+        RunCommand::Diff { a, b } => {
+            let a = ctx.store.run_features(&resolve_id(ctx, &a).await?).await?;
+            let b = ctx.store.run_features(&resolve_id(ctx, &b).await?).await?;
+            crate::features::print_diff(ctx, &runlore_core::graph::diff(&a.full, &b.full))
+        }
+        RunCommand::Features { id } => {
+            let features = ctx.store.run_features(&resolve_id(ctx, &id).await?).await?;
+            crate::features::print_features(ctx, &features)
+        }
+        RunCommand::SetParent {
+            id,
+            parents,
+            kind,
+            resume_step,
+        } => {
+            let id = resolve_id(ctx, &id).await?;
+            let kind = runlore_core::EdgeKind::parse(&kind)?;
+            let mut links = Vec::new();
+            for parent in &parents {
+                links.push(runlore_core::ParentLink {
+                    run_id: resolve_id(ctx, parent).await?,
+                    kind,
+                    resume_step,
+                });
+            }
+            let who = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
+            let features = ctx.store.set_run_parents(&id, links, &who).await?;
+            crate::features::print_features(ctx, &features)
+        }
     }
 }
 

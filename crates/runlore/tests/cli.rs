@@ -408,3 +408,58 @@ fn sync_uploads_a_journal_once_and_keeps_refused_records() {
     });
     assert_eq!(points, 2);
 }
+
+#[test]
+fn features_diff_and_set_parent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (a, b) = runtime.block_on(async {
+        let store = runlore_store::open_data_dir(&data).unwrap();
+        let new = |name: &str, features: Value| runlore_core::NewRun {
+            project: "g".into(),
+            name: Some(name.into()),
+            features: Some(features),
+            ..runlore_core::NewRun::default()
+        };
+        let a = store
+            .create_run(new("a", serde_json::json!({"lr": 0.1, "depth": 12})))
+            .await
+            .unwrap();
+        let b = store
+            .create_run(new("b", serde_json::json!({"lr": 0.01, "depth": 12})))
+            .await
+            .unwrap();
+        (a.id.to_string(), b.id.to_string())
+    });
+    let cli = |args: &[&str]| -> Value {
+        let out = runlore(tmp.path())
+            .args(["--data-dir", data.to_str().unwrap(), "--json", "run"])
+            .args(args)
+            .assert()
+            .success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let diff = cli(&["diff", &a[..8], &b[..8]]);
+    assert_eq!(
+        diff,
+        serde_json::json!([{"op": "replace", "path": "/lr", "value": 0.01}])
+    );
+    let moved = cli(&["set-parent", &b, &a]);
+    assert_eq!(moved["parents"][0]["run_id"], a.as_str());
+    assert_eq!(moved["diff"], diff);
+    let shown = cli(&["features", &b]);
+    assert_eq!(shown["full"]["lr"], 0.01);
+    // A cycle is refused with the invalid-argument exit code.
+    runlore(tmp.path())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "run",
+            "set-parent",
+            &a,
+            &b,
+        ])
+        .assert()
+        .code(2);
+}
