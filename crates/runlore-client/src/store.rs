@@ -323,4 +323,25 @@ impl MetadataStore for HttpStore {
         let body = serde_json::json!({"parents": parents, "changed_by": changed_by});
         self.send(self.request(Method::PUT, url).json(&body)).await
     }
+
+    async fn run_lineage(
+        &self,
+        id: &RunId,
+        direction: runlore_core::Direction,
+        depth: u32,
+    ) -> Result<runlore_core::Graph> {
+        let leg = match direction {
+            runlore_core::Direction::Up => "ancestors",
+            runlore_core::Direction::Down => "descendants",
+        };
+        let mut url = self.api(&["runs", id.as_str(), leg])?;
+        url.query_pairs_mut()
+            .append_pair("depth", &depth.to_string());
+        self.send(self.request(Method::GET, url)).await
+    }
+
+    async fn project_graph(&self, project: &str) -> Result<runlore_core::Graph> {
+        let url = self.api(&["projects", project, "graph"])?;
+        self.send(self.request(Method::GET, url)).await
+    }
 }

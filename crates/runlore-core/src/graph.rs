@@ -77,6 +77,99 @@ pub struct RunFeatures {
     pub parents: Vec<ParentLink>,
 }
 
+/// A run as a node of the graph: enough to draw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GraphNode {
+    #[schema(value_type = String)]
+    pub id: RunId,
+    pub name: String,
+    pub status: crate::model::RunStatus,
+    /// Latest value of each metric, by key.
+    #[schema(value_type = Object)]
+    pub metrics: std::collections::BTreeMap<String, crate::model::MetricValue>,
+    /// Generations from the run asked about (ancestry queries only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+}
+
+/// A parent → child edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GraphEdge {
+    #[schema(value_type = String)]
+    pub parent: RunId,
+    #[schema(value_type = String)]
+    pub child: RunId,
+    pub kind: EdgeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_step: Option<i64>,
+    /// 0 for the child's primary parent.
+    pub position: u32,
+}
+
+/// Nodes and the edges between them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Graph {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+/// Which way an ancestry query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Parents, their parents …
+    Up,
+    /// Children, their children …
+    Down,
+}
+
+/// The deepest an ancestry query may go.
+pub const MAX_DEPTH: u32 = 1_000;
+
+/// The JSON Pointer paths whose values are not the same in every tree
+/// (missing counts as a value), sorted; leaves only, arrays compared whole.
+pub fn differing_paths(trees: &[Value]) -> Vec<String> {
+    fn leaves(value: &Value, prefix: String, out: &mut std::collections::BTreeMap<String, Value>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    leaves(v, format!("{prefix}/{key}"), out);
+                }
+            }
+            other => {
+                out.insert(prefix, other.clone());
+            }
+        }
+    }
+    let flat: Vec<_> = trees
+        .iter()
+        .map(|t| {
+            let mut out = std::collections::BTreeMap::new();
+            leaves(t, String::new(), &mut out);
+            out
+        })
+        .collect();
+    let mut paths: std::collections::BTreeSet<&String> = std::collections::BTreeSet::new();
+    for f in &flat {
+        paths.extend(f.keys());
+    }
+    paths
+        .into_iter()
+        .filter(|path| {
+            let first = flat.first().and_then(|f| f.get(*path));
+            flat.iter().any(|f| f.get(*path) != first)
+        })
+        .map(|p| {
+            if p.is_empty() {
+                "/".to_owned()
+            } else {
+                p.clone()
+            }
+        })
+        .collect()
+}
+
 /// Checks a run's features and parents before anything is stored.
 pub fn validate(
     features: Option<&Value>,
@@ -168,6 +261,19 @@ mod tests {
         assert_eq!(ops.len(), 3, "{patch}");
         assert!(ops.contains(&"replace") && ops.contains(&"remove") && ops.contains(&"add"));
         assert_eq!(apply(&parent, &patch).unwrap(), child);
+    }
+
+    #[test]
+    fn differing_paths_name_the_leaves_that_vary() {
+        let a = json!({"model": {"lr": 0.1, "depth": 12}, "data": "imagenet", "tags": [1]});
+        let b = json!({"model": {"lr": 0.01, "depth": 12}, "data": "imagenet", "tags": [1]});
+        let c = json!({"model": {"lr": 0.1, "depth": 12, "kl": {"w/x": 1}}, "data": "imagenet", "tags": [2]});
+        assert_eq!(differing_paths(&[a.clone(), b.clone()]), vec!["/model/lr"]);
+        assert_eq!(
+            differing_paths(&[a.clone(), b, c]),
+            vec!["/model/kl/w~1x", "/model/lr", "/tags"]
+        );
+        assert!(differing_paths(&[a.clone(), a]).is_empty());
     }
 
     #[test]

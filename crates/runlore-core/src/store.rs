@@ -119,6 +119,19 @@ pub trait MetadataStore: Send + Sync + 'static {
         parents: Vec<crate::graph::ParentLink>,
         changed_by: &str,
     ) -> Result<crate::graph::RunFeatures>;
+
+    /// The runs `depth` generations up (ancestors) or down (descendants)
+    /// of a run, the run included at depth 0, with the edges between them.
+    async fn run_lineage(
+        &self,
+        id: &RunId,
+        direction: crate::graph::Direction,
+        depth: u32,
+    ) -> Result<crate::graph::Graph>;
+
+    /// Every run of a project (deleted ones aside) and every edge: what the
+    /// graph view draws.
+    async fn project_graph(&self, project: &str) -> Result<crate::graph::Graph>;
 }
 
 /// The artifact rows of runs and logged models. The bytes are in the

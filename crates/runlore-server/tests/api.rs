@@ -521,3 +521,105 @@ async fn reparenting_recomputes_the_diff_and_refuses_cycles() {
     assert_eq!(f["diff"].as_array().unwrap().len(), 2);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn lineage_graph_and_differing_feature_paths() {
+    let s = TestServer::start().await;
+    let run = |name: &str, features: Value, parents: Value| {
+        let s = &s;
+        let body =
+            json!({"project": "dag", "name": name, "features": features, "parents": parents});
+        async move { s.new_run(body).await }
+    };
+    let a = run("a", json!({"lr": 0.1, "depth": 12}), json!([])).await;
+    let b = run(
+        "b",
+        json!({"lr": 0.01, "depth": 12}),
+        json!([{"run_id": a}]),
+    )
+    .await;
+    let c = run("c", json!({"lr": 0.1, "depth": 24}), json!([{"run_id": a}])).await;
+    let m = run(
+        "m",
+        json!({"lr": 0.01, "depth": 24}),
+        json!([{"run_id": b}, {"run_id": c, "kind": "merged_from"}]),
+    )
+    .await;
+    let r = run(
+        "r",
+        json!({"lr": 0.01, "depth": 24}),
+        json!([{"run_id": m, "kind": "resumed_from", "resume_step": 500}]),
+    )
+    .await;
+    s.post(
+        &format!("/api/v1/runs/{m}/log"),
+        json!({"metrics": [{"key": "acc", "value": 0.9, "step": 1}]}),
+    )
+    .await;
+
+    let (status, up) = s.get(&format!("/api/v1/runs/{r}/ancestors")).await;
+    assert_eq!(status, 200, "{up}");
+    let depth_of = |g: &Value, id: &str| {
+        g["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .map(|n| n["depth"].as_u64().unwrap())
+    };
+    assert_eq!(depth_of(&up, &r), Some(0));
+    assert_eq!(depth_of(&up, &m), Some(1));
+    assert_eq!(depth_of(&up, &b), Some(2));
+    assert_eq!(depth_of(&up, &c), Some(2));
+    assert_eq!(
+        depth_of(&up, &a),
+        Some(3),
+        "a is reached twice, nearest wins"
+    );
+    assert_eq!(up["edges"].as_array().unwrap().len(), 5);
+    let (_, near) = s.get(&format!("/api/v1/runs/{r}/ancestors?depth=1")).await;
+    assert_eq!(near["nodes"].as_array().unwrap().len(), 2);
+
+    let (_, down) = s.get(&format!("/api/v1/runs/{a}/descendants")).await;
+    assert_eq!(down["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(depth_of(&down, &r), Some(3));
+
+    let (status, g) = s.get("/api/v1/projects/dag/graph").await;
+    assert_eq!(status, 200);
+    assert_eq!(g["nodes"].as_array().unwrap().len(), 5);
+    let merge = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == m.as_str())
+        .unwrap();
+    assert_eq!(merge["metrics"]["acc"], 0.9);
+    assert_eq!(merge["status"], "RUNNING");
+    let resumed = g["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["child"] == r.as_str())
+        .unwrap();
+    assert_eq!(resumed["kind"], "resumed_from");
+    assert_eq!(resumed["resume_step"], 500);
+    let (status, _) = s.get("/api/v1/projects/nope/graph").await;
+    assert_eq!(status, 404);
+
+    let (status, d) = s
+        .post(
+            "/api/v1/runs/features/differing",
+            json!({"run_ids": [a, b, c]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["paths"], json!(["/depth", "/lr"]));
+    let (_, d) = s
+        .post(
+            "/api/v1/runs/features/differing",
+            json!({"run_ids": [m, r]}),
+        )
+        .await;
+    assert_eq!(d["paths"], json!([]));
+    s.stop().await;
+}

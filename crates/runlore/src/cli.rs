@@ -213,6 +213,13 @@ pub enum RunCommand {
     /// A run's features: the full tree, its diff against the primary parent,
     /// and its parents
     Features { id: String },
+    /// A run's ancestors and descendants in the experiment graph
+    Tree {
+        id: String,
+        /// Generations to show each way
+        #[arg(long, default_value_t = 5)]
+        depth: u32,
+    },
     /// Replace a run's DAG parents (primary first); no PARENT makes it a root
     SetParent {
         id: String,

@@ -1,7 +1,7 @@
 //! Printing features and feature diffs (`runlore run features|diff|set-parent`).
 
 use anyhow::Result;
-use runlore_core::RunFeatures;
+use runlore_core::{Graph, GraphNode, RunFeatures};
 use serde_json::Value;
 
 use crate::{Ctx, output};
@@ -46,4 +46,55 @@ pub fn print_features(ctx: &Ctx, features: &RunFeatures) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(&features.full)?);
     println!("\nDiff against the primary parent:");
     print_diff(ctx, &features.diff)
+}
+
+/// Ancestors (deepest first), the run, then descendants, indented by
+/// generation; each line names the edge kinds that lead to it.
+pub fn print_tree(ctx: &Ctx, up: &Graph, down: &Graph) -> Result<()> {
+    if ctx.json {
+        return output::print_json(&serde_json::json!({"ancestors": up, "descendants": down}));
+    }
+    let line = |node: &GraphNode, depth: u32, marker: &str, kinds: Vec<&str>| {
+        let via = if kinds.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", kinds.join(", "))
+        };
+        println!(
+            "{}{marker}{}  {}  {}{via}",
+            "  ".repeat(depth as usize),
+            &node.id.as_str()[..8],
+            node.name,
+            node.status.as_str()
+        );
+    };
+    let mut ancestors: Vec<&GraphNode> = up.nodes.iter().filter(|n| n.depth != Some(0)).collect();
+    ancestors.sort_by_key(|n| std::cmp::Reverse(n.depth));
+    let top = ancestors.first().and_then(|n| n.depth).unwrap_or(0);
+    for node in &ancestors {
+        let depth = node.depth.unwrap_or(0);
+        let kinds = up
+            .edges
+            .iter()
+            .filter(|e| e.parent == node.id)
+            .map(|e| e.kind.as_str())
+            .collect();
+        line(node, top - depth, "↑ ", kinds);
+    }
+    if let Some(me) = up.nodes.iter().find(|n| n.depth == Some(0)) {
+        line(me, top, "● ", Vec::new());
+    }
+    let mut descendants: Vec<&GraphNode> =
+        down.nodes.iter().filter(|n| n.depth != Some(0)).collect();
+    descendants.sort_by_key(|n| n.depth);
+    for node in descendants {
+        let kinds = down
+            .edges
+            .iter()
+            .filter(|e| e.child == node.id)
+            .map(|e| e.kind.as_str())
+            .collect();
+        line(node, top + node.depth.unwrap_or(0), "↓ ", kinds);
+    }
+    Ok(())
 }

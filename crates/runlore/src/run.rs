@@ -45,6 +45,18 @@ pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
             let b = ctx.store.run_features(&resolve_id(ctx, &b).await?).await?;
             crate::features::print_diff(ctx, &runlore_core::graph::diff(&a.full, &b.full))
         }
+        RunCommand::Tree { id, depth } => {
+            let id = resolve_id(ctx, &id).await?;
+            let up = ctx
+                .store
+                .run_lineage(&id, runlore_core::Direction::Up, depth)
+                .await?;
+            let down = ctx
+                .store
+                .run_lineage(&id, runlore_core::Direction::Down, depth)
+                .await?;
+            crate::features::print_tree(ctx, &up, &down)
+        }
         RunCommand::Features { id } => {
             let features = ctx.store.run_features(&resolve_id(ctx, &id).await?).await?;
             crate::features::print_features(ctx, &features)

@@ -450,6 +450,17 @@ fn features_diff_and_set_parent() {
     assert_eq!(moved["diff"], diff);
     let shown = cli(&["features", &b]);
     assert_eq!(shown["full"]["lr"], 0.01);
+    let tree = cli(&["tree", &a]);
+    assert_eq!(tree["descendants"]["nodes"].as_array().unwrap().len(), 2);
+    let text = runlore(tmp.path())
+        .args(["--data-dir", data.to_str().unwrap(), "run", "tree", &b])
+        .assert()
+        .success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("↑ ") && text.contains("● ") && text.contains("derived_from"),
+        "{text}"
+    );
     // A cycle is refused with the invalid-argument exit code.
     runlore(tmp.path())
         .args([

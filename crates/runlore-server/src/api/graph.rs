@@ -2,15 +2,15 @@
 //! diff and parents, and the diff between any two runs.
 
 use axum::extract::State;
-use runlore_core::{ParentLink, RunFeatures};
+use runlore_core::{Direction, Graph, ParentLink, RunFeatures};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::runs::run_id;
 use crate::AppState;
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Json, Path};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/features", tag = "graph",
     responses((status = 200, body = RunFeatures), (status = 404, body = ErrorBody)))]
@@ -65,4 +65,92 @@ pub async fn set_parents(
             .set_run_parents(&run_id(&id)?, body.parents, &who)
             .await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct DepthParams {
+    /// Generations to walk (default 10, at most 1,000).
+    depth: Option<u32>,
+}
+
+const DEFAULT_DEPTH: u32 = 10;
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/ancestors", tag = "graph", params(DepthParams),
+    responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
+pub async fn ancestors(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<DepthParams>,
+) -> ApiResult<axum::Json<Graph>> {
+    let depth = params.depth.unwrap_or(DEFAULT_DEPTH);
+    Ok(axum::Json(
+        state
+            .store
+            .run_lineage(&run_id(&id)?, Direction::Up, depth)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/descendants", tag = "graph", params(DepthParams),
+    responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
+pub async fn descendants(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<DepthParams>,
+) -> ApiResult<axum::Json<Graph>> {
+    let depth = params.depth.unwrap_or(DEFAULT_DEPTH);
+    Ok(axum::Json(
+        state
+            .store
+            .run_lineage(&run_id(&id)?, Direction::Down, depth)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{name}/graph", tag = "graph",
+    responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
+pub async fn project_graph(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<Graph>> {
+    Ok(axum::Json(state.store.project_graph(&name).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DifferingRequest {
+    /// 2 to 1,000 runs.
+    run_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DifferingPaths {
+    /// JSON Pointer paths of the feature leaves that are not the same in
+    /// every run (a missing leaf counts as a value), sorted.
+    paths: Vec<String>,
+}
+
+const MAX_COMPARED: usize = 1_000;
+
+#[utoipa::path(post, path = "/api/v1/runs/features/differing", tag = "graph",
+    request_body = DifferingRequest,
+    responses((status = 200, body = DifferingPaths), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn differing(
+    State(state): State<AppState>,
+    Json(body): Json<DifferingRequest>,
+) -> ApiResult<axum::Json<DifferingPaths>> {
+    if body.run_ids.len() > MAX_COMPARED {
+        return Err(ApiError::invalid(format!(
+            "at most {MAX_COMPARED} runs can be compared, got {}",
+            body.run_ids.len()
+        )));
+    }
+    let mut trees = Vec::with_capacity(body.run_ids.len());
+    for id in &body.run_ids {
+        trees.push(state.store.run_features(&run_id(id)?).await?.full);
+    }
+    Ok(axum::Json(DifferingPaths {
+        paths: runlore_core::graph::differing_paths(&trees),
+    }))
 }

@@ -42,6 +42,10 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         graph::features,
         graph::diff,
         graph::set_parents,
+        graph::ancestors,
+        graph::descendants,
+        graph::project_graph,
+        graph::differing,
     )
 )]
 struct ApiDoc;

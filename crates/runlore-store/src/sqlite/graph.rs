@@ -1,6 +1,8 @@
 //! Run edges and features (migration 0004).
 
-use runlore_core::graph::{self, EdgeKind, ParentLink, RunFeatures};
+use runlore_core::graph::{
+    self, Direction, EdgeKind, Graph, GraphEdge, GraphNode, ParentLink, RunFeatures,
+};
 use runlore_core::time::now_ms;
 use runlore_core::{Error, Result, RunId};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -215,4 +217,148 @@ pub fn features(conn: &Connection, id: &RunId) -> Result<RunFeatures> {
         diff,
         parents,
     })
+}
+
+/// Nodes for the runs whose internal keys are listed in `keys_sql` (a
+/// query returning `id`), with their latest metrics; keyed by internal id.
+fn nodes(
+    conn: &Connection,
+    keys_sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<std::collections::BTreeMap<i64, GraphNode>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT r.id, r.uuid, r.name, r.status FROM runs r WHERE r.id IN ({keys_sql})"
+        ))
+        .map_err(db_err)?;
+    let mut rows = stmt.query(args).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let uuid: String = row.get(1).map_err(db_err)?;
+        let status: String = row.get(3).map_err(db_err)?;
+        out.insert(
+            row.get::<_, i64>(0).map_err(db_err)?,
+            GraphNode {
+                id: RunId::parse(&uuid)?,
+                name: row.get(2).map_err(db_err)?,
+                status: status.parse()?,
+                metrics: std::collections::BTreeMap::new(),
+                depth: None,
+            },
+        );
+    }
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT lm.run_id, mk.key, lm.value, lm.is_nan
+             FROM latest_metrics lm JOIN metric_keys mk ON mk.id = lm.key_id
+             WHERE lm.run_id IN ({keys_sql})"
+        ))
+        .map_err(db_err)?;
+    let mut rows = stmt.query(args).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let key: i64 = row.get(0).map_err(db_err)?;
+        let value: Option<f64> = row.get(2).map_err(db_err)?;
+        let is_nan: bool = row.get(3).map_err(db_err)?;
+        if let Some(node) = out.get_mut(&key) {
+            let value = if is_nan {
+                f64::NAN
+            } else {
+                value.unwrap_or(f64::NAN)
+            };
+            node.metrics.insert(
+                row.get(1).map_err(db_err)?,
+                runlore_core::MetricValue(value),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The edges whose both ends are among `nodes`.
+fn edges_among(
+    conn: &Connection,
+    keys_sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    nodes: &std::collections::BTreeMap<i64, GraphNode>,
+) -> Result<Vec<GraphEdge>> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT parent_id, child_id, kind, resume_step, position FROM run_edges
+             WHERE child_id IN ({keys_sql}) ORDER BY child_id, position"
+        ))
+        .map_err(db_err)?;
+    let mut rows = stmt.query(args).map_err(db_err)?;
+    let mut edges = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let parent: i64 = row.get(0).map_err(db_err)?;
+        let child: i64 = row.get(1).map_err(db_err)?;
+        let (Some(p), Some(c)) = (nodes.get(&parent), nodes.get(&child)) else {
+            continue;
+        };
+        let kind: String = row.get(2).map_err(db_err)?;
+        edges.push(GraphEdge {
+            parent: p.id.clone(),
+            child: c.id.clone(),
+            kind: EdgeKind::parse(&kind)?,
+            resume_step: row.get(3).map_err(db_err)?,
+            position: row.get(4).map_err(db_err)?,
+        });
+    }
+    Ok(edges)
+}
+
+pub fn project_graph(conn: &Connection, project: &str) -> Result<Graph> {
+    let project_id = super::projects::id_of(conn, project)?
+        .ok_or_else(|| Error::not_found("project", project))?;
+    let keys = "SELECT id FROM runs WHERE project_id = ?1 AND lifecycle <> 'deleted'";
+    let nodes = nodes(conn, keys, &[&project_id])?;
+    let edges = edges_among(conn, keys, &[&project_id], &nodes)?;
+    Ok(Graph {
+        nodes: nodes.into_values().collect(),
+        edges,
+    })
+}
+
+pub fn lineage(conn: &Connection, id: &RunId, direction: Direction, depth: u32) -> Result<Graph> {
+    let run = runs::key_of(conn, id)?;
+    let depth = depth.min(graph::MAX_DEPTH);
+    let (from, to) = match direction {
+        Direction::Up => ("e.parent_id", "e.child_id"),
+        Direction::Down => ("e.child_id", "e.parent_id"),
+    };
+    // Generations reached, nearest first (a run reachable two ways keeps
+    // its smallest depth).
+    let walk = format!(
+        "WITH RECURSIVE walk(id, depth) AS (
+             SELECT ?1, 0
+             UNION
+             SELECT {from}, w.depth + 1 FROM run_edges e JOIN walk w ON {to} = w.id
+             WHERE w.depth < ?2
+         )
+         SELECT id, MIN(depth) FROM walk GROUP BY id"
+    );
+    let mut depths = std::collections::BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(&walk).map_err(db_err)?;
+        let mut rows = stmt.query(params![run, depth]).map_err(db_err)?;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            depths.insert(
+                row.get::<_, i64>(0).map_err(db_err)?,
+                row.get::<_, u32>(1).map_err(db_err)?,
+            );
+        }
+    }
+    let keys = depths
+        .keys()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut nodes = nodes(conn, &keys, &[])?;
+    for (key, node) in nodes.iter_mut() {
+        node.depth = depths.get(key).copied();
+    }
+    let edges = edges_among(conn, &keys, &[], &nodes)?;
+    let mut nodes: Vec<GraphNode> = nodes.into_values().collect();
+    nodes.sort_by_key(|n| n.depth);
+    Ok(Graph { nodes, edges })
 }

@@ -296,4 +296,20 @@ impl MetadataStore for SqliteStore {
         self.write(move |c| graph::set_parents(c, &id, &parents, &changed_by))
             .await
     }
+
+    async fn run_lineage(
+        &self,
+        id: &RunId,
+        direction: runlore_core::Direction,
+        depth: u32,
+    ) -> Result<runlore_core::Graph> {
+        let id = id.clone();
+        self.read(move |c| graph::lineage(c, &id, direction, depth))
+            .await
+    }
+
+    async fn project_graph(&self, project: &str) -> Result<runlore_core::Graph> {
+        let project = project.to_owned();
+        self.read(move |c| graph::project_graph(c, &project)).await
+    }
 }
