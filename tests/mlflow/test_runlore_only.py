@@ -110,3 +110,19 @@ def test_unimplemented_endpoints_answer_json_404(api, path):
     for response in (api.get(path), api.post(path, {})):
         assert response.status_code == 404, (path, response.status_code, response.text[:200])
         assert response.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_runlore_parent_tag_sets_the_dag_parent(api, client, experiment_id):
+    base = client.create_run(experiment_id, run_name="8_base").info.run_id
+    child = client.create_run(experiment_id, run_name="12_from_8",
+                              tags={"runlore.parent": base}).info.run_id
+    got = api.get(f"/api/v1/runs/{child}/features").json()
+    assert got["parents"] == [{"run_id": base, "kind": "derived_from"}]
+    later = client.create_run(experiment_id, run_name="13").info.run_id
+    client.set_tag(later, "runlore.parent", child)
+    assert api.get(f"/api/v1/runs/{later}/features").json()["parents"][0]["run_id"] == child
+    # A cycle through the tag is refused like any bad input (400, not 500).
+    response = api.post("runs/set-tag", {"run_id": base, "key": "runlore.parent", "value": later})
+    assert response.status_code == 400, response.text
+    bad = api.post("runs/set-tag", {"run_id": base, "key": "runlore.parent", "value": "nope"})
+    assert bad.status_code == 400

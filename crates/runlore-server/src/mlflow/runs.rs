@@ -99,9 +99,9 @@ pub async fn create(State(state): State<AppState>, Body(body): Body) -> Reply {
             user: body.opt_str("user_id")?,
             parent_run_id,
             params: BTreeMap::new(),
+            parents: dag_parent(tags.get(wire::DAG_PARENT_TAG))?,
             tags,
             features: None,
-            parents: Vec::new(),
         })
         .await?;
     Ok(Json(json!({"run": run_json(&state, &run).await?})))
@@ -210,10 +210,32 @@ pub async fn log_param(State(state): State<AppState>, Body(body): Body) -> Reply
     write(&state, &id, batch).await
 }
 
+/// The DAG parent named by a `runlore.parent` tag, if any.
+fn dag_parent(value: Option<&String>) -> MlflowResult<Vec<runlore_core::ParentLink>> {
+    let Some(value) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let run_id = RunId::parse(value).map_err(|_| {
+        MlflowError::invalid(format!(
+            "tag '{}' must hold a 32-character run id, got '{value}'",
+            wire::DAG_PARENT_TAG
+        ))
+    })?;
+    Ok(vec![runlore_core::ParentLink {
+        run_id,
+        kind: runlore_core::EdgeKind::DerivedFrom,
+        resume_step: None,
+    }])
+}
+
 pub async fn set_tag(State(state): State<AppState>, Body(body): Body) -> Reply {
     let id = body.run_id()?;
     let key = body.req_str("key")?;
     let value = wire::truncate_tag(body.opt_str("value")?.unwrap_or_default());
+    if key == wire::DAG_PARENT_TAG {
+        let parents = dag_parent(Some(&value))?;
+        state.store.set_run_parents(&id, parents, "mlflow").await?;
+    }
     let batch = LogBatch {
         tags: BTreeMap::from([(key, value)]),
         ..LogBatch::default()

@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 /// Tags MLflow keeps in dedicated fields in Runlore.
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
 pub const PARENT_RUN_TAG: &str = "mlflow.parentRunId";
+/// Set through the MLflow API, this tag makes the named run the DAG parent
+/// (`derived_from`) of the run; it is kept as a tag too.
+pub const DAG_PARENT_TAG: &str = "runlore.parent";
 
 /// The MLflow name of an experiment: its plain name in project `default`,
 /// `project/name` elsewhere.
