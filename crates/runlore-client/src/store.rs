@@ -308,6 +308,21 @@ impl MetadataStore for HttpStore {
         Ok(keys.keys)
     }
 
+    async fn project_settings(&self, name: &str) -> Result<runlore_core::ProjectSettings> {
+        let url = self.api(&["projects", name, "settings"])?;
+        self.send(self.request(Method::GET, url)).await
+    }
+
+    async fn set_project_settings(
+        &self,
+        name: &str,
+        settings: runlore_core::ProjectSettings,
+    ) -> Result<runlore_core::ProjectSettings> {
+        let url = self.api(&["projects", name, "settings"])?;
+        self.send(self.request(Method::PUT, url).json(&settings))
+            .await
+    }
+
     async fn run_features(&self, id: &RunId) -> Result<runlore_core::RunFeatures> {
         let url = self.api(&["runs", id.as_str(), "features"])?;
         self.send(self.request(Method::GET, url)).await

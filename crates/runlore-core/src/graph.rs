@@ -77,6 +77,67 @@ pub struct RunFeatures {
     pub parents: Vec<ParentLink>,
 }
 
+/// Where a new run's primary parent comes from when none is given.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParentFrom {
+    /// The `parent` group of the name: `12_from_8_lr` derives from the run
+    /// whose `id` group is `8`.
+    Group,
+    /// Only an explicit parent given at creation (the default).
+    #[default]
+    Explicit,
+    /// Runs of this project have no parents.
+    None,
+}
+
+/// A project's rule for run names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NamingRule {
+    /// A regular expression with named groups, matched against the whole
+    /// name, e.g. `(?P<id>\d+)_from_(?P<parent>\d+)_.*`.
+    pub pattern: String,
+    #[serde(default)]
+    pub parent_from: ParentFrom,
+    /// Refuse run names that do not match.
+    #[serde(default)]
+    pub enforce: bool,
+}
+
+/// Per-project settings (`GET/PUT /api/v1/projects/{name}/settings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProjectSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naming: Option<NamingRule>,
+}
+
+/// The longest naming pattern accepted.
+pub const MAX_PATTERN_LEN: usize = 1_000;
+
+impl NamingRule {
+    /// Compiles the pattern anchored to the whole name, checking that the
+    /// groups the parent rule needs are there.
+    pub fn compile(&self) -> Result<regex::Regex> {
+        if self.pattern.len() > MAX_PATTERN_LEN {
+            return Err(Error::invalid(format!(
+                "the naming pattern is longer than {MAX_PATTERN_LEN} characters"
+            )));
+        }
+        let regex = regex::Regex::new(&format!("^(?:{})$", self.pattern))
+            .map_err(|e| Error::invalid(format!("the naming pattern does not compile: {e}")))?;
+        if self.parent_from == ParentFrom::Group {
+            for group in ["id", "parent"] {
+                if !regex.capture_names().flatten().any(|n| n == group) {
+                    return Err(Error::invalid(format!(
+                        "parent_from = group needs a named group '{group}' in the pattern, e.g. (?P<{group}>\\d+)"
+                    )));
+                }
+            }
+        }
+        Ok(regex)
+    }
+}
+
 /// A run as a node of the graph: enough to draw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GraphNode {

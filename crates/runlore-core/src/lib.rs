@@ -22,7 +22,10 @@ pub use artifact::{
 };
 pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Direction, EdgeKind, Graph, GraphEdge, GraphNode, ParentLink, RunFeatures};
+pub use graph::{
+    Direction, EdgeKind, Graph, GraphEdge, GraphNode, NamingRule, ParentFrom, ParentLink,
+    ProjectSettings, RunFeatures,
+};
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;
 pub use model::*;

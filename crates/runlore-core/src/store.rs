@@ -70,6 +70,14 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn get_project(&self, name: &str) -> Result<Project>;
     async fn list_projects(&self, view: LifecycleView) -> Result<Vec<Project>>;
     async fn set_project_lifecycle(&self, name: &str, lifecycle: Lifecycle) -> Result<Project>;
+    async fn project_settings(&self, name: &str) -> Result<crate::graph::ProjectSettings>;
+    /// Replaces a project's settings (checked first: a pattern that does
+    /// not compile, or lacks the groups its parent rule needs, is refused).
+    async fn set_project_settings(
+        &self,
+        name: &str,
+        settings: crate::graph::ProjectSettings,
+    ) -> Result<crate::graph::ProjectSettings>;
 
     // Experiments. Names are unique within a project (deleted ones included,
     // as in MLflow, so a restore never clashes).

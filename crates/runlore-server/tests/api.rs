@@ -623,3 +623,86 @@ async fn lineage_graph_and_differing_feature_paths() {
     assert_eq!(d["paths"], json!([]));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn naming_rule_finds_parents_and_refuses_bad_names() {
+    let s = TestServer::start().await;
+    s.post("/api/v1/projects", json!({"name": "named"})).await;
+    let put = |body: Value| {
+        let s = &s;
+        async move {
+            let r = s
+                .client
+                .put(s.url("/api/v1/projects/named/settings"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Bad rules are refused and change nothing.
+    let (status, e) =
+        put(json!({"naming": {"pattern": "(?P<id>\\d+", "parent_from": "group"}})).await;
+    assert_eq!(status, 400, "{e}");
+    let (status, e) =
+        put(json!({"naming": {"pattern": "(?P<id>\\d+)_.*", "parent_from": "group"}})).await;
+    assert_eq!(status, 400);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("'parent'"),
+        "{e}"
+    );
+    let (_, got) = s.get("/api/v1/projects/named/settings").await;
+    assert_eq!(got, json!({}));
+
+    let rule = json!({"naming": {"pattern": "(?P<id>\\d+)_from_(?P<parent>\\d+)_.*",
+                                 "parent_from": "group", "enforce": false}});
+    let (status, got) = put(rule.clone()).await;
+    assert_eq!((status, got), (200, rule.clone()));
+    let base = s
+        .new_run(json!({"project": "named", "name": "8_base"}))
+        .await;
+    let child = s
+        .new_run(json!({"project": "named", "name": "12_from_8_lr"}))
+        .await;
+    let grandchild = s
+        .new_run(json!({"project": "named", "name": "15_from_12_kl"}))
+        .await;
+    let (_, f) = s.get(&format!("/api/v1/runs/{child}/features")).await;
+    assert_eq!(
+        f["parents"],
+        json!([{"run_id": base, "kind": "derived_from"}])
+    );
+    let (_, f) = s.get(&format!("/api/v1/runs/{grandchild}/features")).await;
+    assert_eq!(f["parents"][0]["run_id"], child.as_str());
+    // A name naming a parent that does not exist is refused.
+    let (status, e) = s
+        .post(
+            "/api/v1/runs",
+            json!({"project": "named", "name": "16_from_99_x"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+
+    // Enforced: names outside the pattern are refused.
+    let mut enforced = rule.clone();
+    enforced["naming"]["enforce"] = json!(true);
+    put(enforced).await;
+    let (status, e) = s
+        .post(
+            "/api/v1/runs",
+            json!({"project": "named", "name": "free-form"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match")
+    );
+    let (_, page) = s.get("/api/v1/runs?project=named").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+    s.stop().await;
+}

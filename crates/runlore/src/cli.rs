@@ -134,6 +134,23 @@ pub enum ProjectCommand {
     Archive { name: String },
     /// Bring an archived project back
     Unarchive { name: String },
+    /// Show a project's settings, or change its naming rule
+    Settings {
+        name: String,
+        /// Regex with named groups for run names, e.g.
+        /// "(?P<id>\\d+)_from_(?P<parent>\\d+)_.*"
+        #[arg(long, value_name = "REGEX")]
+        naming_pattern: Option<String>,
+        /// Where a new run's parent comes from: group, explicit or none
+        #[arg(long, value_name = "RULE", default_value = "explicit")]
+        parent_from: String,
+        /// Refuse run names that do not match the pattern
+        #[arg(long)]
+        enforce_naming: bool,
+        /// Remove the naming rule
+        #[arg(long, conflicts_with = "naming_pattern")]
+        clear_naming: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

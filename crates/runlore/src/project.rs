@@ -12,6 +12,33 @@ use crate::output;
 
 pub async fn run(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
     match command {
+        ProjectCommand::Settings {
+            name,
+            naming_pattern,
+            parent_from,
+            enforce_naming,
+            clear_naming,
+        } => {
+            let settings = if clear_naming || naming_pattern.is_some() {
+                let parent_from: runlore_core::ParentFrom =
+                    serde_json::from_value(serde_json::Value::String(parent_from.clone()))
+                        .map_err(|_| {
+                            runlore_core::Error::invalid(format!(
+                                "--parent-from must be group, explicit or none, not '{parent_from}'"
+                            ))
+                        })?;
+                let naming = naming_pattern.map(|pattern| runlore_core::NamingRule {
+                    pattern,
+                    parent_from,
+                    enforce: enforce_naming,
+                });
+                let new = runlore_core::ProjectSettings { naming };
+                ctx.store.set_project_settings(&name, new).await?
+            } else {
+                ctx.store.project_settings(&name).await?
+            };
+            output::print_json(&settings)
+        }
         ProjectCommand::Create { name, description } => {
             runlore_core::validate::project_name(&name)?;
             runlore_core::validate::description(&description)?;

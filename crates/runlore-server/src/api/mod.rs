@@ -27,6 +27,10 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
         .route("/projects/{name}/archive", post(projects::archive))
         .route("/projects/{name}/unarchive", post(projects::unarchive))
         .route(
+            "/projects/{name}/settings",
+            get(projects::settings).put(projects::set_settings),
+        )
+        .route(
             "/experiments",
             post(experiments::create).get(experiments::list),
         )

@@ -17,6 +17,8 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         projects::get,
         projects::archive,
         projects::unarchive,
+        projects::settings,
+        projects::set_settings,
         experiments::create,
         experiments::list,
         experiments::get,

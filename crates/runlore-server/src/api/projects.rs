@@ -1,8 +1,8 @@
-//! Projects: create, list, get, archive, unarchive.
+//! Projects: create, list, get, archive, unarchive, settings.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use runlore_core::{Lifecycle, NewProject, Project};
+use runlore_core::{Lifecycle, NewProject, Project, ProjectSettings};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -72,5 +72,28 @@ pub async fn unarchive(
             .store
             .set_project_lifecycle(&name, Lifecycle::Active)
             .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{name}/settings", tag = "projects",
+    responses((status = 200, body = ProjectSettings), (status = 404, body = ErrorBody)))]
+pub async fn settings(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<axum::Json<ProjectSettings>> {
+    Ok(axum::Json(state.store.project_settings(&name).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{name}/settings", tag = "projects",
+    request_body = ProjectSettings,
+    responses((status = 200, body = ProjectSettings), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn set_settings(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(settings): Json<ProjectSettings>,
+) -> ApiResult<axum::Json<ProjectSettings>> {
+    Ok(axum::Json(
+        state.store.set_project_settings(&name, settings).await?,
     ))
 }

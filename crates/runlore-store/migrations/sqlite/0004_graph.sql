@@ -32,3 +32,6 @@ CREATE TABLE run_parent_changes (
     changed_at  INTEGER NOT NULL
 );
 CREATE INDEX run_parent_changes_by_run ON run_parent_changes (run_id);
+
+-- Project settings as one JSON document (ProjectSettings: the naming rule).
+ALTER TABLE projects ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';

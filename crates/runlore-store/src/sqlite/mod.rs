@@ -176,6 +176,21 @@ impl MetadataStore for SqliteStore {
             .await
     }
 
+    async fn project_settings(&self, name: &str) -> Result<runlore_core::ProjectSettings> {
+        let name = name.to_owned();
+        self.read(move |c| projects::settings(c, &name)).await
+    }
+
+    async fn set_project_settings(
+        &self,
+        name: &str,
+        settings: runlore_core::ProjectSettings,
+    ) -> Result<runlore_core::ProjectSettings> {
+        let name = name.to_owned();
+        self.write(move |c| projects::set_settings(c, &name, &settings))
+            .await
+    }
+
     async fn create_experiment(&self, new: NewExperiment) -> Result<Experiment> {
         validate::project_name(&new.project)?;
         validate::display_name("experiment", &new.name)?;

@@ -1,7 +1,7 @@
 //! Projects: named research directions; archived ones hide from lists.
 
 use runlore_core::time::now_ms;
-use runlore_core::{Error, Lifecycle, LifecycleView, NewProject, Project, Result};
+use runlore_core::{Error, Lifecycle, LifecycleView, NewProject, Project, ProjectSettings, Result};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::db_err;
@@ -110,4 +110,43 @@ pub fn set_lifecycle(conn: &Connection, name: &str, lifecycle: Lifecycle) -> Res
         return Err(Error::not_found("project", name));
     }
     get(conn, name)
+}
+
+pub fn settings_of(conn: &Connection, project_id: i64) -> Result<ProjectSettings> {
+    let text: String = conn
+        .query_row(
+            "SELECT settings FROM projects WHERE id = ?1",
+            [project_id],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::internal(format!("stored project settings are not valid: {e}")))
+}
+
+pub fn settings(conn: &Connection, name: &str) -> Result<ProjectSettings> {
+    let id = id_of(conn, name)?.ok_or_else(|| Error::not_found("project", name))?;
+    settings_of(conn, id)
+}
+
+pub fn set_settings(
+    conn: &Connection,
+    name: &str,
+    settings: &ProjectSettings,
+) -> Result<ProjectSettings> {
+    if let Some(rule) = &settings.naming {
+        rule.compile()?;
+    }
+    let text = serde_json::to_string(settings)
+        .map_err(|e| Error::internal(format!("cannot encode project settings: {e}")))?;
+    let changed = conn
+        .execute(
+            "UPDATE projects SET settings = ?1, updated_at = ?2 WHERE name = ?3",
+            params![text, now_ms(), name],
+        )
+        .map_err(db_err)?;
+    if changed == 0 {
+        return Err(Error::not_found("project", name));
+    }
+    Ok(settings.clone())
 }

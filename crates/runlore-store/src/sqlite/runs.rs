@@ -78,7 +78,7 @@ fn resolve_experiment(conn: &Connection, new: &NewRun) -> Result<(i64, i64)> {
     }
 }
 
-pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
+pub fn create(conn: &mut Connection, mut new: NewRun) -> Result<Run> {
     let tx = conn.transaction().map_err(db_err)?;
     let (project_id, experiment_id) = resolve_experiment(&tx, &new)?;
     let parent = match &new.parent_run_id {
@@ -98,6 +98,7 @@ pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
         Some(name) => name.clone(),
         None => names::friendly_run_name(u128::from_str_radix(id.as_str(), 16).unwrap_or(0)),
     };
+    apply_naming_rule(&tx, project_id, &new.project, &name, &mut new.parents)?;
     let status = new.status.unwrap_or(RunStatus::Running);
     let now = now_ms();
     let start_time = match (new.start_time, status) {
@@ -143,6 +144,74 @@ pub fn create(conn: &mut Connection, new: NewRun) -> Result<Run> {
     let run = get(&tx, &id)?;
     tx.commit().map_err(db_err)?;
     Ok(run)
+}
+
+/// The project's naming rule: refuses names that do not match when it is
+/// enforced, and finds the primary parent from the name's `parent` group
+/// when the rule says so and no parent was given.
+fn apply_naming_rule(
+    conn: &Connection,
+    project_id: i64,
+    project: &str,
+    name: &str,
+    parents: &mut Vec<runlore_core::ParentLink>,
+) -> Result<()> {
+    let Some(rule) = super::projects::settings_of(conn, project_id)?.naming else {
+        return Ok(());
+    };
+    let regex = rule.compile()?;
+    if rule.parent_from == runlore_core::ParentFrom::None && !parents.is_empty() {
+        return Err(Error::invalid(format!(
+            "runs of project '{project}' have no parents (its naming rule says parent_from = none)"
+        )));
+    }
+    let Some(caps) = regex.captures(name) else {
+        if rule.enforce {
+            return Err(Error::invalid(format!(
+                "run name '{name}' does not match project '{project}''s naming pattern '{}'",
+                rule.pattern
+            )));
+        }
+        return Ok(());
+    };
+    if rule.parent_from != runlore_core::ParentFrom::Group || !parents.is_empty() {
+        return Ok(());
+    }
+    let Some(wanted) = caps.name("parent").map(|m| m.as_str().to_owned()) else {
+        return Ok(());
+    };
+    // The parent is the newest run whose `id` group is the wanted value, or,
+    // for names outside the pattern (a root like `8_base`), whose name is
+    // that value or starts with it followed by a separator.
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT uuid, name FROM runs
+             WHERE project_id = ?1 AND lifecycle <> 'deleted' ORDER BY id DESC",
+        )
+        .map_err(db_err)?;
+    let mut rows = stmt.query([project_id]).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let candidate: String = row.get(1).map_err(db_err)?;
+        let by_group = regex
+            .captures(&candidate)
+            .and_then(|c| c.name("id").map(|m| m.as_str() == wanted))
+            .unwrap_or(false);
+        let by_prefix = candidate.strip_prefix(wanted.as_str()).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| !c.is_alphanumeric())
+        });
+        if by_group || by_prefix {
+            let uuid: String = row.get(0).map_err(db_err)?;
+            parents.push(runlore_core::ParentLink {
+                run_id: RunId::parse(&uuid)?,
+                kind: runlore_core::EdgeKind::DerivedFrom,
+                resume_step: None,
+            });
+            return Ok(());
+        }
+    }
+    Err(Error::invalid(format!(
+        "run name '{name}' names parent '{wanted}', but no run of project '{project}' has that id"
+    )))
 }
 
 /// A creation with a client-chosen id that already exists: the same run
