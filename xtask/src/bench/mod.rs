@@ -2,6 +2,7 @@
 //! against a release build of the real server over loopback HTTP. Figures
 //! are printed as a Markdown table for docs/benchmarks.md.
 
+mod graph;
 mod http;
 mod workloads;
 
@@ -18,6 +19,7 @@ pub struct Sizes {
     pub ingest_points: usize,
     pub batch_points: usize,
     pub search_runs: usize,
+    pub graph_runs: usize,
     pub repeats: usize,
 }
 
@@ -28,6 +30,7 @@ impl Sizes {
                 ingest_points: 100_000,
                 batch_points: 10_000,
                 search_runs: 2_000,
+                graph_runs: 1_000,
                 repeats: 3,
             }
         } else {
@@ -35,6 +38,7 @@ impl Sizes {
                 ingest_points: 1_000_000,
                 batch_points: 10_000,
                 search_runs: 100_000,
+                graph_runs: 10_000,
                 repeats: 15,
             }
         }

@@ -121,6 +121,44 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
         ));
     }
 
+    let deep = super::graph::populate(&api, sizes.graph_runs).await?;
+    let features = format!("/api/v1/runs/{deep}/features");
+    let took = median_of(sizes.repeats, || async {
+        Ok(api.get_raw(&features).await?.len())
+    })
+    .await?;
+    rows.push(row(
+        &format!(
+            "full features of a run {} generations deep, over HTTP",
+            super::graph::CHAIN
+        ),
+        super::graph::describe(took),
+        "< 5 ms",
+    ));
+    let ancestors = format!("/api/v1/runs/{deep}/ancestors?depth=1000");
+    let took = median_of(sizes.repeats, || async {
+        Ok(api.get_raw(&ancestors).await?.len())
+    })
+    .await?;
+    rows.push(row(
+        &format!("its {} ancestors, over HTTP", super::graph::CHAIN - 1),
+        super::graph::describe(took),
+        "—",
+    ));
+    let graph_path = "/api/v1/projects/bench-graph/graph";
+    let took = median_of(sizes.repeats, || async {
+        Ok(api.get_raw(graph_path).await?.len())
+    })
+    .await?;
+    rows.push(row(
+        &format!(
+            "graph of a {}-run project (nodes with latest metrics, edges), over HTTP",
+            sizes.graph_runs
+        ),
+        super::graph::describe(took),
+        "< 100 ms",
+    ));
+
     let mut out = String::from("| workload | measured (median) | budget |\n|---|---|---|\n");
     for r in rows {
         out.push_str(&r);
