@@ -155,3 +155,37 @@ def test_components_report_every_expected_output(server, journal_dir):
     got = {c["name"]: (c["status"], c["reason"]) for c in server.run(run.id)["components"]}
     assert got == {"embeddings": ("success", ""), "eval_report": ("success", ""),
                    "tau_classifier": ("disabled", "use_tau_classifier=false")}
+
+
+def test_capture_records_git_diff_and_parts_switch_off(server, journal_dir, tmp_path, monkeypatch):
+    import subprocess
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True,  # noqa: E731
+                                       capture_output=True)
+    git("init", "-q")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "init")
+    (repo / "train.py").write_text("lr = 0.1\n")
+    git("add", "train.py")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "-m", "train")
+    (repo / "train.py").write_text("lr = 0.01\n")
+    monkeypatch.chdir(repo)
+    run = runlore.init(project="cap", server=server.url, journal_dir=journal_dir)
+    run.finish()
+    env = json.loads(server.run(run.id)["tags"]["runlore.environment"])
+    assert env["git"]["dirty"] is True and len(env["git"]["commit"]) == 40
+    assert env["git"]["diff"] == "runlore/git.diff"
+    url = f"{server.url}/api/v1/runs/{run.id}/artifacts/runlore/git.diff"
+    with __import__("urllib.request").request.urlopen(url) as r:
+        diff = r.read().decode()
+    assert "-lr = 0.1" in diff and "+lr = 0.01" in diff
+
+    quiet = runlore.init(project="cap", server=server.url, journal_dir=journal_dir,
+                         capture={"git": False, "packages": False})
+    quiet.finish()
+    got = server.run(quiet.id)
+    assert "git" not in json.loads(got["tags"]["runlore.environment"])
+    assert server.get(f"/api/v1/runs/{quiet.id}/artifacts")["items"] == []
+    with pytest.raises(ValueError):
+        runlore.init(project="cap", server=server.url, journal_dir=journal_dir,
+                     capture={"gitt": False})

@@ -16,7 +16,26 @@ import sys
 GIT_TIMEOUT_S = 3
 
 
-def capture(git=True):
+PARTS = ("system", "gpus", "git", "packages")
+DIFF_LIMIT = 10 * 1024 * 1024
+
+
+def parts(capture):
+    """`capture` as the set of parts to record: True (all), False (none),
+    or a dict such as `{"git": False}` (the parts not named stay on)."""
+    if capture is True:
+        return set(PARTS)
+    if not capture:
+        return set()
+    if isinstance(capture, dict):
+        unknown = set(capture) - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown capture parts {sorted(unknown)}; known: {', '.join(PARTS)}")
+        return {p for p in PARTS if capture.get(p, True)}
+    raise ValueError("capture must be True, False or a dict of parts")
+
+
+def capture(git=True, gpus=True):
     env = {
         "command": [sys.executable, *sys.argv],
         "cwd": os.getcwd(),
@@ -29,9 +48,9 @@ def capture(git=True):
     memory = _memory_bytes()
     if memory:
         env["memory_bytes"] = memory
-    gpus = _gpus()
-    if gpus:
-        env["gpus"] = gpus
+    found = _gpus() if gpus else None
+    if found:
+        env["gpus"] = found
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         env["cuda_visible_devices"] = visible
@@ -123,3 +142,13 @@ def packages():
         if name and name.lower() not in seen:
             seen[name.lower()] = f"{name}=={dist.version}"
     return "".join(f"{line}\n" for _, line in sorted(seen.items()))
+
+
+def git_diff():
+    """The working tree's changes against HEAD (tracked files), as text, or
+    None outside a repository or when clean. Cut at DIFF_LIMIT bytes."""
+    diff = _run_git("diff", "HEAD", "--no-color", "--no-ext-diff")
+    if not diff:
+        return None
+    data = (diff + "\n").encode()
+    return data[:DIFF_LIMIT]

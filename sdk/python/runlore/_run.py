@@ -29,6 +29,7 @@ KEY_CHARS = re.compile(r"^[\w\-./ :]+$")
 ENVIRONMENT_TAG = "runlore.environment"
 UNIT_TAG = "runlore.unit."
 PACKAGES_ARTIFACT = "runlore/requirements.txt"
+GIT_DIFF_ARTIFACT = "runlore/git.diff"
 
 
 _active = {"run": None}
@@ -102,8 +103,9 @@ class Run:
                  features, server,
                  journal_dir, capture, flush_timeout, keep_journal, system_metrics=False,
                  system_interval=10.0, run_id=None):
-        # Checked before anything is written: a bad tree leaves no journal.
+        # Checked before anything is written: bad input leaves no journal.
         features = _load_features(features) if features is not None else None
+        wanted = _capture.parts(capture)
         self.id = run_id or uuid.uuid4().hex
         self.project = project
         self.experiment = experiment
@@ -120,9 +122,15 @@ class Run:
         run_tags = {}
         for tag in tags or []:
             run_tags[str(tag)] = ""
-        environment = _capture.capture() if capture else None
+        environment = None
+        if "system" in wanted:
+            environment = _capture.capture(git="git" in wanted, gpus="gpus" in wanted)
+        diff = _capture.git_diff() if "git" in wanted else None
         if environment is not None:
-            environment["packages"] = PACKAGES_ARTIFACT
+            if "packages" in wanted:
+                environment["packages"] = PACKAGES_ARTIFACT
+            if diff:
+                environment.setdefault("git", {})["diff"] = GIT_DIFF_ARTIFACT
             run_tags[ENVIRONMENT_TAG] = _environment_tag(environment)
         new = {"id": self.id, "project": project, "experiment": experiment,
                "start_time": _now_ms(), "tags": run_tags,
@@ -151,9 +159,11 @@ class Run:
         self._shipper = Shipper(self.id, self.journal, Client(server), self._items,
                                 keep_journal=keep_journal)
         self._shipper.start()
-        if environment is not None:
+        if "packages" in wanted:
             # Too long for a tag: the package list goes as a file.
             self._items.append((BYTES, _capture.packages().encode(), PACKAGES_ARTIFACT, None))
+        if diff:
+            self._items.append((BYTES, diff, GIT_DIFF_ARTIFACT, None))
         self._system = None
         if system_metrics:
             self._system = _system.SystemSampler(self, system_interval)
@@ -382,9 +392,9 @@ class Run:
 
 
 def init(project="default", experiment="Default", name=None, *, features=None, tags=None,
-         params=None, parent=None, parents=None, nested_in=None, server=None, journal_dir=None, capture=True, flush_timeout=None,
-         keep_journal=False, system_metrics=False, system_interval=10.0,
-         sync_tensorboard=False):
+         params=None, parent=None, parents=None, nested_in=None, server=None,
+         journal_dir=None, capture=True, flush_timeout=None, keep_journal=False,
+         system_metrics=False, system_interval=10.0, sync_tensorboard=False):
     """Starts a run and returns it (also a context manager).
 
     `features` is the run's configuration tree: a dict, or a JSON or YAML
@@ -396,6 +406,10 @@ def init(project="default", experiment="Default", name=None, *, features=None, t
     `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
     run is created even when the server is down: its id is chosen here and
     the creation waits in the journal with everything else.
+
+    `capture` records the environment: True (all), False (nothing) or a
+    dict turning parts off, e.g. `{"git": False, "packages": False}` (parts:
+    system, gpus, git, packages).
 
     `system_metrics=True` samples CPU, memory and GPU use every
     `system_interval` seconds as `system.*` metrics. `sync_tensorboard=True`
