@@ -46,6 +46,12 @@ def train(run, steps):
                                 torch.nn.Linear(2048, 1)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(log_dir=tempfile.mkdtemp())
+    except Exception:  # noqa: BLE001 - the tensorboard package is optional
+        writer = None
     started = time.perf_counter()
     for step in range(steps):
         opt.zero_grad()
@@ -53,7 +59,13 @@ def train(run, steps):
         loss.backward()
         opt.step()
         run.log_metric("loss", loss.item(), step=step)
+        if writer is not None and step % 100 == 0:
+            writer.add_scalar("tb/loss", loss.item(), step)
+    if writer is not None:
+        writer.add_image("tb/weights", model[0].weight[:64, :64].detach().unsqueeze(0), 0)
+        writer.close()
     return {"torch": torch.__version__, "device": device,
+            "torch_tensorboard": writer is not None,
             "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
             "train_s": time.perf_counter() - started}
 
@@ -81,12 +93,15 @@ def main():
     try:
         with runlore.init(project="gpu-check", name="tiny-mlp", server=url,
                           journal_dir=root / "journal", system_metrics=True,
-                          system_interval=0.5) as run:
+                          system_interval=0.5, sync_tensorboard=True) as run:
             result["training"] = train(run, args.steps)
             time.sleep(1.2)
         got = get(f"{url}/api/v1/runs/{run.id}")
         env = json.loads(got["tags"]["runlore.environment"])
         keys = get(f"{url}/api/v1/runs/{run.id}/metrics")["keys"]
+        result["tensorboard_keys"] = [k for k in keys if k.startswith("tb/")]
+        arts = get(f"{url}/api/v1/runs/{run.id}/artifacts?path=media/images")["items"]
+        result["tensorboard_images"] = [a["name"] for a in arts]
         result.update(status=got["status"], gpus=env.get("gpus"),
                       system_keys=[k for k in keys if k.startswith("system.")],
                       loss_points=len(get(f"{url}/api/v1/runs/{run.id}/metrics/loss")["points"]))
