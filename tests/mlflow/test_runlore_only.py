@@ -126,3 +126,21 @@ def test_runlore_parent_tag_sets_the_dag_parent(api, client, experiment_id):
     assert response.status_code == 400, response.text
     bad = api.post("runs/set-tag", {"run_id": base, "key": "runlore.parent", "value": "nope"})
     assert bad.status_code == 400
+
+
+def test_features_param_sets_the_run_features(api, client, experiment_id):
+    import json as _json
+
+    base = client.create_run(experiment_id, run_name="f-base").info.run_id
+    client.log_param(base, "features", _json.dumps({"model": {"lr": 0.1, "depth": 12}}))
+    child = client.create_run(experiment_id, run_name="f-child",
+                              tags={"runlore.parent": base}).info.run_id
+    client.log_batch(child, params=[__import__("mlflow").entities.Param(
+        "features", _json.dumps({"model": {"lr": 0.01, "depth": 12}}))])
+    got = api.get(f"/api/v1/runs/{child}/features").json()
+    assert got["full"] == {"model": {"lr": 0.01, "depth": 12}}
+    assert got["diff"] == [{"op": "replace", "path": "/model/lr", "value": 0.01}]
+    # A "features" param that is not a JSON object stays a plain param.
+    plain = client.create_run(experiment_id).info.run_id
+    client.log_param(plain, "features", "resnet-50")
+    assert api.get(f"/api/v1/runs/{plain}/features").json()["full"] == {}

@@ -339,6 +339,16 @@ impl MetadataStore for HttpStore {
         self.send(self.request(Method::PUT, url).json(&body)).await
     }
 
+    async fn set_run_features(
+        &self,
+        id: &RunId,
+        features: serde_json::Value,
+    ) -> Result<runlore_core::RunFeatures> {
+        let url = self.api(&["runs", id.as_str(), "features"])?;
+        self.send(self.request(Method::PUT, url).json(&features))
+            .await
+    }
+
     async fn run_lineage(
         &self,
         id: &RunId,

@@ -128,6 +128,14 @@ pub trait MetadataStore: Send + Sync + 'static {
         changed_by: &str,
     ) -> Result<crate::graph::RunFeatures>;
 
+    /// Gives a run features after its creation; the same tree again is
+    /// fine, a different one is a conflict (features never change).
+    async fn set_run_features(
+        &self,
+        id: &RunId,
+        features: serde_json::Value,
+    ) -> Result<crate::graph::RunFeatures>;
+
     /// The runs `depth` generations up (ancestors) or down (descendants)
     /// of a run, the run included at depth 0, with the edges between them.
     async fn run_lineage(

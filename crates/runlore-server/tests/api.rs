@@ -706,3 +706,34 @@ async fn naming_rule_finds_parents_and_refuses_bad_names() {
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn features_set_after_creation_never_change() {
+    let s = TestServer::start().await;
+    let id = s.new_run(json!({"project": "f"})).await;
+    let put = |body: Value| {
+        let s = &s;
+        let id = id.clone();
+        async move {
+            let r = s
+                .client
+                .put(s.url(&format!("/api/v1/runs/{id}/features")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    assert_eq!(put(json!({"lr": 0.1})).await, 200);
+    assert_eq!(
+        put(json!({"lr": 0.1})).await,
+        200,
+        "the same tree again is fine"
+    );
+    assert_eq!(put(json!({"lr": 0.2})).await, 409);
+    assert_eq!(put(json!([1])).await, 400);
+    let (_, f) = s.get(&format!("/api/v1/runs/{id}/features")).await;
+    assert_eq!(f["full"], json!({"lr": 0.1}));
+    s.stop().await;
+}

@@ -21,6 +21,23 @@ pub async fn features(
     Ok(axum::Json(state.store.run_features(&run_id(&id)?).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/runs/{id}/features", tag = "graph",
+    request_body(content = Object, description = "the run's features (an object)"),
+    responses((status = 200, body = RunFeatures), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn set_features(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(features): Json<Value>,
+) -> ApiResult<axum::Json<RunFeatures>> {
+    Ok(axum::Json(
+        state
+            .store
+            .set_run_features(&run_id(&id)?, features)
+            .await?,
+    ))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RunDiff {
     /// RFC 6902 operations that turn run `id`'s features into run `other`'s.

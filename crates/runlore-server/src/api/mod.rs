@@ -62,7 +62,10 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/runs/{id}/artifacts/{*path}",
             put(artifacts::put).get(artifacts::get),
         )
-        .route("/runs/{id}/features", get(graph::features))
+        .route(
+            "/runs/{id}/features",
+            get(graph::features).put(graph::set_features),
+        )
         .route("/runs/{id}/parents", put(graph::set_parents))
         .route("/runs/{id}/ancestors", get(graph::ancestors))
         .route("/runs/{id}/descendants", get(graph::descendants))

@@ -42,6 +42,7 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         artifacts::get,
         artifacts::list,
         graph::features,
+        graph::set_features,
         graph::diff,
         graph::set_parents,
         graph::ancestors,

@@ -173,11 +173,21 @@ fn metric(obj: &Map<String, Value>) -> MlflowResult<MetricPoint> {
 /// Writes a batch, turning an `mlflow.runName` tag into a rename.
 async fn write(state: &AppState, id: &RunId, mut batch: LogBatch) -> Reply {
     let rename = batch.tags.remove(wire::RUN_NAME_TAG);
+    // A `features` param holding a JSON object also becomes the run's
+    // features (the experiment graph's configuration tree).
+    let features = batch
+        .params
+        .get(wire::FEATURES_PARAM)
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .filter(Value::is_object);
     state
         .store
         .log_batch(id, batch)
         .await
         .map_err(|e| not_found_as_run(e, id))?;
+    if let Some(features) = features {
+        state.store.set_run_features(id, features).await?;
+    }
     if let Some(name) = rename.filter(|n| !n.trim().is_empty()) {
         let patch = RunPatch {
             name: Some(name),

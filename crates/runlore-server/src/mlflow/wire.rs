@@ -14,6 +14,8 @@ pub const PARENT_RUN_TAG: &str = "mlflow.parentRunId";
 /// Set through the MLflow API, this tag makes the named run the DAG parent
 /// (`derived_from`) of the run; it is kept as a tag too.
 pub const DAG_PARENT_TAG: &str = "runlore.parent";
+/// A param of this name holding a JSON object sets the run's features.
+pub const FEATURES_PARAM: &str = "features";
 
 /// The MLflow name of an experiment: its plain name in project `default`,
 /// `project/name` elsewhere.

@@ -362,3 +362,58 @@ pub fn lineage(conn: &Connection, id: &RunId, direction: Direction, depth: u32) 
     nodes.sort_by_key(|n| n.depth);
     Ok(Graph { nodes, edges })
 }
+
+/// Gives a run its features after creation (the MLflow API logs them as a
+/// param). Like params they are written once: the same tree again is fine,
+/// a different one is a conflict.
+pub fn set_features(conn: &mut Connection, id: &RunId, features: &Value) -> Result<RunFeatures> {
+    graph::validate(Some(features), &[], None)?;
+    let tx = conn.transaction().map_err(db_err)?;
+    let run = runs::key_of(&tx, id)?;
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT full FROM run_features WHERE run_id = ?1",
+            [run],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match existing {
+        Some(text) => {
+            let stored: Value = serde_json::from_str(&text)
+                .map_err(|e| Error::internal(format!("stored features are not JSON: {e}")))?;
+            if &stored != features {
+                return Err(Error::conflict(format!(
+                    "run {id} already has features, and features cannot change once logged"
+                )));
+            }
+        }
+        None => {
+            let primary: Option<i64> = tx
+                .query_row(
+                    "SELECT parent_id FROM run_edges WHERE child_id = ?1 AND position = 0",
+                    [run],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            let base = match primary {
+                Some(key) => full_of(&tx, key)?,
+                None => json!({}),
+            };
+            tx.execute(
+                "INSERT INTO run_features (run_id, base_run_id, diff, full) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    run,
+                    primary,
+                    graph::diff(&base, features).to_string(),
+                    features.to_string()
+                ],
+            )
+            .map_err(db_err)?;
+        }
+    }
+    let result = self::features(&tx, id)?;
+    tx.commit().map_err(db_err)?;
+    Ok(result)
+}

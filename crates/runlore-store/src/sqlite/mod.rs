@@ -312,6 +312,16 @@ impl MetadataStore for SqliteStore {
             .await
     }
 
+    async fn set_run_features(
+        &self,
+        id: &RunId,
+        features: serde_json::Value,
+    ) -> Result<runlore_core::RunFeatures> {
+        let id = id.clone();
+        self.write(move |c| graph::set_features(c, &id, &features))
+            .await
+    }
+
     async fn run_lineage(
         &self,
         id: &RunId,
