@@ -100,13 +100,7 @@ pub async fn ancestors(
     Path(id): Path<String>,
     Query(params): Query<DepthParams>,
 ) -> ApiResult<axum::Json<Graph>> {
-    let depth = params.depth.unwrap_or(DEFAULT_DEPTH);
-    Ok(axum::Json(
-        state
-            .store
-            .run_lineage(&run_id(&id)?, Direction::Up, depth)
-            .await?,
-    ))
+    lineage(&state, &id, Direction::Up, &params).await
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/descendants", tag = "graph", params(DepthParams),
@@ -116,11 +110,20 @@ pub async fn descendants(
     Path(id): Path<String>,
     Query(params): Query<DepthParams>,
 ) -> ApiResult<axum::Json<Graph>> {
+    lineage(&state, &id, Direction::Down, &params).await
+}
+
+async fn lineage(
+    state: &AppState,
+    id: &str,
+    direction: Direction,
+    params: &DepthParams,
+) -> ApiResult<axum::Json<Graph>> {
     let depth = params.depth.unwrap_or(DEFAULT_DEPTH);
     Ok(axum::Json(
         state
             .store
-            .run_lineage(&run_id(&id)?, Direction::Down, depth)
+            .run_lineage(&run_id(id)?, direction, depth)
             .await?,
     ))
 }

@@ -21,16 +21,7 @@ pub fn attach(
 ) -> Result<()> {
     let primary = insert_edges(conn, run, project_id, parents)?;
     if let Some(features) = features {
-        let base = match primary {
-            Some(key) => full_of(conn, key)?,
-            None => json!({}),
-        };
-        let diff = graph::diff(&base, features);
-        conn.execute(
-            "INSERT INTO run_features (run_id, base_run_id, diff, full) VALUES (?1, ?2, ?3, ?4)",
-            params![run, primary, diff.to_string(), features.to_string()],
-        )
-        .map_err(db_err)?;
+        insert_features(conn, run, primary, features)?;
     }
     Ok(())
 }
@@ -82,24 +73,11 @@ pub fn set_parents(
     tx.execute("DELETE FROM run_edges WHERE child_id = ?1", [run])
         .map_err(db_err)?;
     let primary = insert_edges(&tx, run, project_id, parents)?;
-    let full: Option<String> = tx
-        .query_row(
-            "SELECT full FROM run_features WHERE run_id = ?1",
-            [run],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    if let Some(full) = full {
-        let full: Value = serde_json::from_str(&full)
-            .map_err(|e| Error::internal(format!("stored features are not JSON: {e}")))?;
-        let base = match primary {
-            Some(key) => full_of(&tx, key)?,
-            None => json!({}),
-        };
+    if let Some(full) = stored_full(&tx, run)? {
+        let diff = diff_from(&tx, primary, &full)?;
         tx.execute(
             "UPDATE run_features SET base_run_id = ?1, diff = ?2 WHERE run_id = ?3",
-            params![primary, graph::diff(&base, &full).to_string(), run],
+            params![primary, diff.to_string(), run],
         )
         .map_err(db_err)?;
     }
@@ -160,8 +138,8 @@ fn insert_edges(
     Ok(primary)
 }
 
-/// A run's full features (`{}` when it has none).
-fn full_of(conn: &Connection, run: i64) -> Result<Value> {
+/// A run's stored full features, if it has any.
+fn stored_full(conn: &Connection, run: i64) -> Result<Option<Value>> {
     let text: Option<String> = conn
         .query_row(
             "SELECT full FROM run_features WHERE run_id = ?1",
@@ -170,11 +148,40 @@ fn full_of(conn: &Connection, run: i64) -> Result<Value> {
         )
         .optional()
         .map_err(db_err)?;
-    match text {
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| Error::internal(format!("stored features are not JSON: {e}"))),
-        None => Ok(json!({})),
-    }
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| Error::internal(format!("stored features are not JSON: {e}")))
+    })
+    .transpose()
+}
+
+/// A run's full features (`{}` when it has none).
+fn full_of(conn: &Connection, run: i64) -> Result<Value> {
+    Ok(stored_full(conn, run)?.unwrap_or_else(|| json!({})))
+}
+
+/// The diff of `features` against the primary parent's (`{}` without one).
+fn diff_from(conn: &Connection, primary: Option<i64>, features: &Value) -> Result<Value> {
+    let base = match primary {
+        Some(key) => full_of(conn, key)?,
+        None => json!({}),
+    };
+    Ok(graph::diff(&base, features))
+}
+
+fn insert_features(
+    conn: &Connection,
+    run: i64,
+    primary: Option<i64>,
+    features: &Value,
+) -> Result<()> {
+    let diff = diff_from(conn, primary, features)?;
+    conn.execute(
+        "INSERT INTO run_features (run_id, base_run_id, diff, full) VALUES (?1, ?2, ?3, ?4)",
+        params![run, primary, diff.to_string(), features.to_string()],
+    )
+    .map_err(db_err)?;
+    Ok(())
 }
 
 pub fn features(conn: &Connection, id: &RunId) -> Result<RunFeatures> {
@@ -370,24 +377,13 @@ pub fn set_features(conn: &mut Connection, id: &RunId, features: &Value) -> Resu
     graph::validate(Some(features), &[], None)?;
     let tx = conn.transaction().map_err(db_err)?;
     let run = runs::key_of(&tx, id)?;
-    let existing: Option<String> = tx
-        .query_row(
-            "SELECT full FROM run_features WHERE run_id = ?1",
-            [run],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    match existing {
-        Some(text) => {
-            let stored: Value = serde_json::from_str(&text)
-                .map_err(|e| Error::internal(format!("stored features are not JSON: {e}")))?;
-            if &stored != features {
-                return Err(Error::conflict(format!(
-                    "run {id} already has features, and features cannot change once logged"
-                )));
-            }
+    match stored_full(&tx, run)? {
+        Some(stored) if &stored != features => {
+            return Err(Error::conflict(format!(
+                "run {id} already has features, and features cannot change once logged"
+            )));
         }
+        Some(_) => {}
         None => {
             let primary: Option<i64> = tx
                 .query_row(
@@ -397,20 +393,7 @@ pub fn set_features(conn: &mut Connection, id: &RunId, features: &Value) -> Resu
                 )
                 .optional()
                 .map_err(db_err)?;
-            let base = match primary {
-                Some(key) => full_of(&tx, key)?,
-                None => json!({}),
-            };
-            tx.execute(
-                "INSERT INTO run_features (run_id, base_run_id, diff, full) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    run,
-                    primary,
-                    graph::diff(&base, features).to_string(),
-                    features.to_string()
-                ],
-            )
-            .map_err(db_err)?;
+            insert_features(&tx, run, primary, features)?;
         }
     }
     let result = self::features(&tx, id)?;
