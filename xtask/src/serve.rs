@@ -1,20 +1,20 @@
-//! `cargo xtask serve`: build everything, then run the server in the
-//! foreground on the embedded default store (./runlore-data).
+//! `cargo xtask serve`: build the UI, then the release binary (which embeds
+//! ui/dist), then run the server in the foreground on the embedded default
+//! store (./runlore-data).
 
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::process::{build_release_binary, describe, root};
+use crate::process::{build_release_binary, describe, root, target_dir};
 
 pub fn run(extra: &[String]) -> Result<()> {
-    let ui_dir = crate::ui::build()?;
+    if crate::ui::build()?.is_some() {
+        crate::ui::mark_embed_stale(&target_dir().join("release").join("runlore"))?;
+    }
     let binary = build_release_binary()?;
     let mut cmd = Command::new(binary);
     cmd.current_dir(root()).arg("server");
-    if let Some(dir) = ui_dir.filter(|d| d.join("index.html").exists()) {
-        cmd.arg("--ui-dir").arg(dir);
-    }
     cmd.args(extra);
     eprintln!("xtask> {}", describe(&cmd));
     // Ctrl-C reaches the server directly (same process group); it shuts
