@@ -144,3 +144,36 @@ def test_features_param_sets_the_run_features(api, client, experiment_id):
     plain = client.create_run(experiment_id).info.run_id
     client.log_param(plain, "features", "resnet-50")
     assert api.get(f"/api/v1/runs/{plain}/features").json()["full"] == {}
+
+
+# The artifact client surfaces a refused upload as the HTTP error itself.
+_REFUSED = (mlflow.exceptions.MlflowException, __import__("requests").exceptions.HTTPError)
+
+
+def test_features_artifact_sets_the_run_features(api, client, experiment_id):
+    base = client.create_run(experiment_id, run_name="fa-base").info.run_id
+    client.log_dict(base, {"model": {"lr": 0.1, "layers": [64, 32]}, "optim": "adam"},
+                    "features.yaml")
+    child = client.create_run(experiment_id, run_name="fa-child",
+                              tags={"runlore.parent": base}).info.run_id
+    client.log_dict(child, {"model": {"lr": 0.05, "layers": [64, 32]}, "optim": "adam"},
+                    "features.json")
+    got = api.get(f"/api/v1/runs/{child}/features").json()
+    assert got["full"] == {"model": {"lr": 0.05, "layers": [64, 32]}, "optim": "adam"}
+    assert got["diff"] == [{"op": "replace", "path": "/model/lr", "value": 0.05}]
+    # The file stays an ordinary artifact too.
+    assert [f.path for f in client.list_artifacts(base)] == ["features.yaml"]
+    # The same features again are fine; different ones are refused, and the
+    # refused file is not stored.
+    client.log_dict(base, {"model": {"lr": 0.1, "layers": [64, 32]}, "optim": "adam"},
+                    "features.yml")
+    with pytest.raises(_REFUSED, match="cannot change"):
+        client.log_dict(base, {"model": {"lr": 0.2}}, "features.json")
+    assert "features.json" not in [f.path for f in client.list_artifacts(base)]
+    # A features file that is not a mapping is refused with a clear reason;
+    # the same name deeper in the tree is an ordinary file.
+    plain = client.create_run(experiment_id).info.run_id
+    with pytest.raises(_REFUSED, match="mapping at the root"):
+        client.log_text(plain, "- a\n- b\n", "features.yaml")
+    client.log_text(plain, "- a\n- b\n", "configs/features.yaml")
+    assert api.get(f"/api/v1/runs/{plain}/features").json()["full"] == {}

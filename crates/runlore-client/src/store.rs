@@ -328,6 +328,16 @@ impl MetadataStore for HttpStore {
         self.send(self.request(Method::GET, url)).await
     }
 
+    async fn parent_changes(&self, id: &RunId) -> Result<Vec<runlore_core::ParentChange>> {
+        #[derive(serde::Deserialize)]
+        struct Parents {
+            changes: Vec<runlore_core::ParentChange>,
+        }
+        let url = self.api(&["runs", id.as_str(), "parents"])?;
+        let parents: Parents = self.send(self.request(Method::GET, url)).await?;
+        Ok(parents.changes)
+    }
+
     async fn set_run_parents(
         &self,
         id: &RunId,

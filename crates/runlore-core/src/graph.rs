@@ -64,6 +64,16 @@ pub struct ParentLink {
     pub resume_step: Option<i64>,
 }
 
+/// One recorded change of a run's parents: what they were, what they
+/// became, who changed them and when (ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParentChange {
+    pub old_parents: Vec<ParentLink>,
+    pub new_parents: Vec<ParentLink>,
+    pub changed_by: String,
+    pub changed_at: i64,
+}
+
 /// `GET /api/v1/runs/{id}/features`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunFeatures {

@@ -7,6 +7,7 @@ pub mod blob;
 pub mod cursor;
 pub mod downsample;
 pub mod error;
+pub mod features_file;
 pub mod filter;
 pub mod graph;
 pub mod ids;
@@ -23,8 +24,8 @@ pub use artifact::{
 pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{
-    Direction, EdgeKind, Graph, GraphEdge, GraphNode, NamingRule, ParentFrom, ParentLink,
-    ProjectSettings, RunFeatures,
+    Direction, EdgeKind, Graph, GraphEdge, GraphNode, NamingRule, ParentChange, ParentFrom,
+    ParentLink, ProjectSettings, RunFeatures,
 };
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;

@@ -118,6 +118,10 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// parents.
     async fn run_features(&self, id: &RunId) -> Result<crate::graph::RunFeatures>;
 
+    /// Every change of a run's parents made after its creation, oldest
+    /// first.
+    async fn parent_changes(&self, id: &RunId) -> Result<Vec<crate::graph::ParentChange>>;
+
     /// Replaces a run's DAG parents after the fact (cycles and other
     /// projects refused); its diff is recomputed, its full features stay as
     /// logged, and the change is recorded with `changed_by` and the time.

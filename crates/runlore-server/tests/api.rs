@@ -519,6 +519,27 @@ async fn reparenting_recomputes_the_diff_and_refuses_cycles() {
     let (status, f) = put(c.clone(), json!({"parents": []})).await;
     assert_eq!(status, 200);
     assert_eq!(f["diff"].as_array().unwrap().len(), 2);
+
+    // Both accepted changes are on record, with who and when; the refused
+    // ones left no trace.
+    let (status, p) = s.get(&format!("/api/v1/runs/{c}/parents")).await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["parents"], json!([]));
+    let changes = p["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{p}");
+    assert_eq!(
+        changes[0]["old_parents"],
+        json!([{"run_id": a, "kind": "derived_from"}])
+    );
+    assert_eq!(
+        changes[0]["new_parents"],
+        json!([{"run_id": b, "kind": "ablation_of"}])
+    );
+    assert_eq!(changes[0]["changed_by"], "ada");
+    assert_eq!(changes[1]["changed_by"], "unknown");
+    assert!(
+        changes[1]["changed_at"].as_i64().unwrap() >= changes[0]["changed_at"].as_i64().unwrap()
+    );
     s.stop().await;
 }
 

@@ -198,6 +198,9 @@ pub enum ExperimentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
+    /// Create a run, optionally with features from a YAML or JSON file and
+    /// DAG parents (`runlore run create --features f.yaml --parent 3f2a`)
+    Create(RunCreateArgs),
     /// List runs of the project, newest first unless --order-by
     List {
         /// Only runs of this experiment (repeatable)
@@ -251,6 +254,39 @@ pub enum RunCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct RunCreateArgs {
+    /// Experiment of the project (`Default` when omitted; made if missing)
+    #[arg(long, short = 'e', value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Run name (the project's naming rule may parse it for a parent)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The run's features: a YAML or JSON file with a mapping at the root
+    /// (`-` reads YAML from standard input)
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+    /// A DAG parent (id or unique prefix); repeat for a merge, primary first
+    #[arg(long, value_name = "RUN")]
+    pub parent: Vec<String>,
+    /// Edge kind to the parents: derived_from, resumed_from, merged_from or
+    /// ablation_of
+    #[arg(long, default_value = "derived_from")]
+    pub kind: String,
+    /// For resumed_from: the parent's step the run resumed at
+    #[arg(long, value_name = "STEP")]
+    pub resume_step: Option<i64>,
+    /// A param, KEY=VALUE (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// A tag, KEY=VALUE (repeatable)
+    #[arg(long = "tag", short = 't', value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Create the run as PLANNED (not started yet) instead of RUNNING
+    #[arg(long)]
+    pub planned: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print each setting, its value and where it came from
@@ -259,4 +295,16 @@ pub enum ConfigCommand {
 
 fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a subcommand's flags only when that subcommand is used;
+    /// this checks all of them at once (e.g. two flags sharing `-p`).
+    #[test]
+    fn every_subcommand_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

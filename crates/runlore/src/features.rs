@@ -1,7 +1,7 @@
 //! Printing features and feature diffs (`runlore run features|diff|set-parent`).
 
 use anyhow::Result;
-use runlore_core::{Graph, GraphNode, RunFeatures};
+use runlore_core::{Graph, GraphNode, ParentChange, RunFeatures};
 use serde_json::Value;
 
 use crate::{Ctx, output};
@@ -46,6 +46,45 @@ pub fn print_features(ctx: &Ctx, features: &RunFeatures) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(&features.full)?);
     println!("\nDiff against the primary parent:");
     print_diff(ctx, &features.diff)
+}
+
+/// `runlore run features`: the features, then who changed the parents when.
+pub fn print_features_with_history(
+    ctx: &Ctx,
+    features: &RunFeatures,
+    changes: &[ParentChange],
+) -> Result<()> {
+    if ctx.json {
+        let mut value = serde_json::to_value(features)?;
+        value["changes"] = serde_json::to_value(changes)?;
+        return output::print_json(&value);
+    }
+    print_features(ctx, features)?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids = |links: &[runlore_core::ParentLink]| {
+        let ids: Vec<&str> = links
+            .iter()
+            .map(|l| output::short_id(l.run_id.as_str()))
+            .collect();
+        if ids.is_empty() {
+            "(root)".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    let mut table = output::table(["WHEN", "BY", "FROM", "TO"]);
+    for change in changes {
+        table.add_row(vec![
+            output::time(change.changed_at),
+            change.changed_by.clone(),
+            ids(&change.old_parents),
+            ids(&change.new_parents),
+        ]);
+    }
+    println!();
+    output::print_section("Parent changes", &table)
 }
 
 /// Ancestors (deepest first), the run, then descendants, indented by

@@ -10,6 +10,7 @@ mod output;
 mod paging;
 mod project;
 mod run;
+mod run_create;
 mod server;
 mod sync;
 

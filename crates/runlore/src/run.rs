@@ -18,6 +18,7 @@ const MAX_METRIC_COLUMNS: usize = 4;
 
 pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
     match command {
+        RunCommand::Create(args) => crate::run_create::create(ctx, args).await,
         RunCommand::List {
             experiment,
             filter,
@@ -58,8 +59,10 @@ pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
             crate::features::print_tree(ctx, &up, &down)
         }
         RunCommand::Features { id } => {
-            let features = ctx.store.run_features(&resolve_id(ctx, &id).await?).await?;
-            crate::features::print_features(ctx, &features)
+            let id = resolve_id(ctx, &id).await?;
+            let features = ctx.store.run_features(&id).await?;
+            let changes = ctx.store.parent_changes(&id).await?;
+            crate::features::print_features_with_history(ctx, &features, &changes)
         }
         RunCommand::SetParent {
             id,

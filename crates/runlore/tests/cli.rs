@@ -450,6 +450,11 @@ fn features_diff_and_set_parent() {
     assert_eq!(moved["diff"], diff);
     let shown = cli(&["features", &b]);
     assert_eq!(shown["full"]["lr"], 0.01);
+    // The re-parenting is on record with who made it.
+    let changes = shown["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{shown}");
+    assert_eq!(changes[0]["old_parents"], serde_json::json!([]));
+    assert_eq!(changes[0]["new_parents"][0]["run_id"], a.as_str());
     let tree = cli(&["tree", &a]);
     assert_eq!(tree["descendants"]["nodes"].as_array().unwrap().len(), 2);
     let text = runlore(tmp.path())

@@ -2,7 +2,7 @@
 //! diff and parents, and the diff between any two runs.
 
 use axum::extract::State;
-use runlore_core::{Direction, Graph, ParentLink, RunFeatures};
+use runlore_core::{Direction, Graph, ParentChange, ParentLink, RunFeatures};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -82,6 +82,28 @@ pub async fn set_parents(
             .set_run_parents(&run_id(&id)?, body.parents, &who)
             .await?,
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunParents {
+    /// The run's parents now, primary first.
+    parents: Vec<ParentLink>,
+    /// Every change made after creation, oldest first, with who and when.
+    changes: Vec<ParentChange>,
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/parents", tag = "graph",
+    responses((status = 200, body = RunParents), (status = 404, body = ErrorBody)))]
+pub async fn parents(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<RunParents>> {
+    let id = run_id(&id)?;
+    let features = state.store.run_features(&id).await?;
+    Ok(axum::Json(RunParents {
+        parents: features.parents,
+        changes: state.store.parent_changes(&id).await?,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

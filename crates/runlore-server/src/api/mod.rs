@@ -66,7 +66,10 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             "/runs/{id}/features",
             get(graph::features).put(graph::set_features),
         )
-        .route("/runs/{id}/parents", put(graph::set_parents))
+        .route(
+            "/runs/{id}/parents",
+            get(graph::parents).put(graph::set_parents),
+        )
         .route("/runs/{id}/ancestors", get(graph::ancestors))
         .route("/runs/{id}/descendants", get(graph::descendants))
         .route("/runs/features/differing", post(graph::differing))

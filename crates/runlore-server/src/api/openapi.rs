@@ -45,6 +45,7 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         graph::set_features,
         graph::diff,
         graph::set_parents,
+        graph::parents,
         graph::ancestors,
         graph::descendants,
         graph::project_graph,

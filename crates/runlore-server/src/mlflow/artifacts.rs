@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use runlore_core::artifact::{list_dir, normalize_dir, validate_path};
+use runlore_core::features_file::{FEATURES_ARTIFACT_PATHS, FeaturesFormat, parse_features};
+use runlore_core::graph::MAX_FEATURES_BYTES;
 use runlore_core::{ArtifactDirection, ArtifactOwner, ErrorKind, ModelId, NewArtifact, RunId};
 use serde_json::{Value, json};
 
@@ -96,10 +98,27 @@ pub async fn upload(
     })?;
     validate_path(&location.path).map_err(|e| MlflowError::invalid(e.message().to_owned()))?;
     check_owner(&state, &location.owner).await?;
-    let stream = body
-        .into_data_stream()
-        .map_err(|e| std::io::Error::other(format!("upload interrupted: {e}")));
-    let blob = state.blobs.put(Box::pin(stream), None).await?;
+    let blob = match features_artifact_run(&location) {
+        // `features.yaml` at a run's root is its configuration tree: checked
+        // and recorded before its bytes are stored, so a refused file leaves
+        // nothing behind.
+        Some(run) => {
+            let bytes = read_features_artifact(body).await?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| MlflowError::invalid("The features artifact is not UTF-8 text"))?;
+            let format = FeaturesFormat::from_path(&location.path);
+            let features = parse_features(text, format)
+                .map_err(|e| MlflowError::invalid(format!("{}: {}", location.path, e.message())))?;
+            state.store.set_run_features(run, features).await?;
+            state.blobs.put_bytes(bytes).await?
+        }
+        None => {
+            let stream = body
+                .into_data_stream()
+                .map_err(|e| std::io::Error::other(format!("upload interrupted: {e}")));
+            state.blobs.put(Box::pin(stream), None).await?
+        }
+    };
     // The extension decides (clients guess from it too); the header only
     // helps for names without a known extension.
     let guessed = mime_guess::from_path(&location.path).first();
@@ -127,6 +146,27 @@ pub async fn upload(
         )
         .await?;
     Ok(().into_response())
+}
+
+/// The run whose features an upload sets, when it is one of the features
+/// files at the root of a run's tree.
+fn features_artifact_run(location: &Location) -> Option<&RunId> {
+    match &location.owner {
+        ArtifactOwner::Run(run) if FEATURES_ARTIFACT_PATHS.contains(&location.path.as_str()) => {
+            Some(run)
+        }
+        _ => None,
+    }
+}
+
+async fn read_features_artifact(body: HttpBody) -> MlflowResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, MAX_FEATURES_BYTES)
+        .await
+        .map_err(|_| {
+            MlflowError::invalid(format!(
+                "A features artifact may be at most {MAX_FEATURES_BYTES} bytes"
+            ))
+        })
 }
 
 pub async fn download(

@@ -1,7 +1,7 @@
 //! Run edges and features (migration 0004).
 
 use runlore_core::graph::{
-    self, Direction, EdgeKind, Graph, GraphEdge, GraphNode, ParentLink, RunFeatures,
+    self, Direction, EdgeKind, Graph, GraphEdge, GraphNode, ParentChange, ParentLink, RunFeatures,
 };
 use runlore_core::time::now_ms;
 use runlore_core::{Error, Result, RunId};
@@ -91,6 +91,41 @@ pub fn set_parents(
     let result = features(&tx, id)?;
     tx.commit().map_err(db_err)?;
     Ok(result)
+}
+
+pub fn parent_changes(conn: &Connection, id: &RunId) -> Result<Vec<ParentChange>> {
+    let run = runs::key_of(conn, id)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT old_parents, new_parents, changed_by, changed_at
+             FROM run_parent_changes WHERE run_id = ?1 ORDER BY id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([run], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let decode = |text: &str| -> Result<Vec<ParentLink>> {
+        serde_json::from_str(text)
+            .map_err(|e| Error::internal(format!("stored parent change is not valid JSON: {e}")))
+    };
+    let mut changes = Vec::new();
+    for row in rows {
+        let (old, new, changed_by, changed_at) = row.map_err(db_err)?;
+        changes.push(ParentChange {
+            old_parents: decode(&old)?,
+            new_parents: decode(&new)?,
+            changed_by,
+            changed_at,
+        });
+    }
+    Ok(changes)
 }
 
 /// Inserts a run's parent edges in order; returns the primary parent's key.

@@ -300,6 +300,11 @@ impl MetadataStore for SqliteStore {
         self.read(move |c| graph::features(c, &id)).await
     }
 
+    async fn parent_changes(&self, id: &RunId) -> Result<Vec<runlore_core::ParentChange>> {
+        let id = id.clone();
+        self.read(move |c| graph::parent_changes(c, &id)).await
+    }
+
     async fn set_run_parents(
         &self,
         id: &RunId,
