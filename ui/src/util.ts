@@ -98,6 +98,27 @@ export function useQueryParam(name: string, fallback = ""): [string, (v: string)
   return [value, set];
 }
 
+/** Sets several query-string parameters in one navigation (separate
+ * setters in one event would overwrite each other). Empty values are removed. */
+export function useSetQuery(): (values: Record<string, string>) => void {
+  const [, setParams] = useSearchParams();
+  return useCallback(
+    (values: Record<string, string>) =>
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          for (const [k, v] of Object.entries(values)) {
+            if (v === "") next.delete(k);
+            else next.set(k, v);
+          }
+          return next;
+        },
+        { replace: true },
+      ),
+    [setParams],
+  );
+}
+
 export function splitList(v: string): string[] {
   return v ? v.split(",").filter(Boolean) : [];
 }

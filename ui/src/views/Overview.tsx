@@ -9,7 +9,7 @@ import type { Run } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { type ChartOptions, ChartControls, MetricChart, type XMode } from "../components/MetricChart";
 import { ATTR_COLUMNS, type Column, columnId, parseColumn, RunsTable } from "../components/RunsTable";
-import { loadKeyMetrics, splitList, useQueryParam } from "../util";
+import { loadKeyMetrics, splitList, useQueryParam, useSetQuery } from "../util";
 
 export function FilterBar({
   value,
@@ -65,9 +65,10 @@ export function OverviewView() {
   const [colsParam, setColsParam] = useQueryParam("cols");
   const [baseline, setBaseline] = useQueryParam("baseline");
   const [chartsParam, setChartsParam] = useQueryParam("charts");
-  const [xMode, setXMode] = useQueryParam("x", "step");
-  const [logParam, setLogParam] = useQueryParam("log");
-  const [smoothParam, setSmoothParam] = useQueryParam("smooth");
+  const [xMode] = useQueryParam("x", "step");
+  const [logParam] = useQueryParam("log");
+  const [smoothParam] = useQueryParam("smooth");
+  const setQuery = useSetQuery();
   const [runs, setRuns] = useState<Run[]>([]);
   const [loading, setLoading] = useState(true);
   const [filterError, setFilterError] = useState<string>();
@@ -160,11 +161,8 @@ export function OverviewView() {
     log: logParam === "1",
     smoothing: Number(smoothParam || 0),
   };
-  const setChartOptions = (o: ChartOptions) => {
-    setXMode(o.xMode);
-    setLogParam(o.log ? "1" : "");
-    setSmoothParam(o.smoothing ? String(o.smoothing) : "");
-  };
+  const setChartOptions = (o: ChartOptions) =>
+    setQuery({ x: o.xMode === "step" ? "" : o.xMode, log: o.log ? "1" : "", smooth: o.smoothing ? String(o.smoothing) : "" });
 
   const groupChoices = [
     ["", "no grouping"],
