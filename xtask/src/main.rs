@@ -7,6 +7,7 @@ mod python;
 mod serve;
 mod test;
 mod ui;
+mod ui_test;
 
 use clap::{Parser, Subcommand};
 

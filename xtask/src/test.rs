@@ -28,6 +28,9 @@ pub fn run(lint: bool) -> Result<()> {
     // The Python SDK (sdk/python) against the built binary: crash, offline
     // and sync tests included.
     python::sdk_suite()?;
+    // The web UI: vitest, the production build, then the end-to-end suite
+    // in headless Chromium against the built binary.
+    crate::ui_test::test()?;
     eprintln!("xtask> all tests passed");
     Ok(())
 }
