@@ -5,7 +5,7 @@
 
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useMemo, useRef } from "react";
-import { Link } from "react-router";
+import { useNavigate } from "react-router";
 import type { Run } from "../api/types";
 import { fmtDuration, fmtTime, type KeyMetric, metricMap } from "../util";
 import { Num, Status } from "./common";
@@ -142,7 +142,7 @@ export function RunsTable(props: RunsTableProps) {
           const row = rows[item.index];
           if (row.type === "group") {
             return (
-              <div key={item.key} className="tr group" style={{ top: item.start, height: ROW_HEIGHT, width }} role="row">
+              <div key={item.key} className="tr group" style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, width }} role="row">
                 <div className="td" style={{ width }}>
                   {row.label} <span className="muted">({row.count})</span>
                 </div>
@@ -152,6 +152,7 @@ export function RunsTable(props: RunsTableProps) {
           return (
             <RunRow
               key={item.key}
+              index={item.index}
               top={item.start}
               width={width}
               run={row.run}
@@ -190,6 +191,7 @@ function HeaderCell(p: RunsTableProps & { label: string; width: number; field?: 
 }
 
 interface RunRowProps {
+  index: number;
   top: number;
   width: number;
   run: Run;
@@ -205,22 +207,26 @@ interface RunRowProps {
 
 const RunRow = memo(function RunRow(p: RunRowProps) {
   const { run } = p;
+  const navigate = useNavigate();
   return (
     <div
       className={`tr${p.selected ? " selected" : ""}${p.isBaseline ? " baseline" : ""}`}
-      style={{ top: p.top, height: ROW_HEIGHT, width: p.width }}
+      style={{ transform: `translateY(${p.top}px)`, height: ROW_HEIGHT, width: p.width }}
       role="row"
       tabIndex={0}
       data-run={run.id}
+      data-index={p.index}
       onKeyDown={(e) => {
         if (e.key === " ") {
           e.preventDefault();
           p.onToggle(run.id);
+        } else if (e.key === "Enter") {
+          navigate(`/runs/${run.id}`);
         } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
           e.preventDefault();
           const el = e.currentTarget;
           const rows = Array.from(el.parentElement?.querySelectorAll<HTMLElement>(".tr[data-run]") ?? []).sort(
-            (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top),
+            (a, b) => Number(a.dataset.index) - Number(b.dataset.index),
           );
           const i = rows.indexOf(el);
           rows[e.key === "ArrowDown" ? i + 1 : i - 1]?.focus();
@@ -249,9 +255,19 @@ const RunRow = memo(function RunRow(p: RunRowProps) {
         </button>
       </div>
       <div className="td" style={{ width: 220 }} title={run.name}>
-        <Link to={`/runs/${run.id}`} tabIndex={-1}>
+        {/* A plain anchor: cheaper than <Link> in a row that re-renders while scrolling. */}
+        <a
+          href={`/runs/${run.id}`}
+          tabIndex={-1}
+          onClick={(e) => {
+            if (e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey) {
+              e.preventDefault();
+              navigate(`/runs/${run.id}`);
+            }
+          }}
+        >
           {run.name}
-        </Link>
+        </a>
       </div>
       {p.columns.map((c) => (
         <Cell key={c.id} col={c} run={run} metrics={p.metrics} base={p.baseMetrics} dir={p.directions.get(c.key)} />

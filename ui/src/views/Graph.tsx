@@ -29,6 +29,21 @@ interface Placed {
   y: number;
 }
 
+/** dagre is quadratic-ish: beyond this many runs only the runs that have
+ * edges (then the newest others) are laid out. */
+export const MAX_NODES = 1500;
+
+export function limitGraph(graph: Graph): Graph {
+  if (graph.nodes.length <= MAX_NODES) return graph;
+  const linked = new Set(graph.edges.flatMap((e) => [e.parent, e.child]));
+  const nodes = [...graph.nodes.filter((n) => linked.has(n.id)), ...graph.nodes.filter((n) => !linked.has(n.id))].slice(
+    0,
+    MAX_NODES,
+  );
+  const kept = new Set(nodes.map((n) => n.id));
+  return { nodes, edges: graph.edges.filter((e) => kept.has(e.parent) && kept.has(e.child)) };
+}
+
 export function layoutGraph(graph: Graph): { placed: Map<string, Placed>; width: number; height: number; edges: { from: string; to: string; points: { x: number; y: number }[] }[] } {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 24, ranksep: 48, marginx: 20, marginy: 20 });
@@ -50,7 +65,7 @@ export function GraphView() {
   const { project = "" } = useParams();
   const navigate = useNavigate();
   const graph = useAsync(() => api.graph(project), [project]);
-  const layout = useMemo(() => (graph.data ? layoutGraph(graph.data) : undefined), [graph.data]);
+  const layout = useMemo(() => (graph.data ? layoutGraph(limitGraph(graph.data)) : undefined), [graph.data]);
   const svg = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<{ id: string; dx: number; dy: number; x0: number; y0: number; target?: string }>();
   const [confirm, setConfirm] = useState<{ child: GraphNode; parent: GraphNode }>();
@@ -102,7 +117,8 @@ export function GraphView() {
       <div className="row" style={{ marginBottom: 8 }}>
         <h1 style={{ margin: 0 }}>Experiment graph</h1>
         <span className="muted">
-          {graph.data ? `${graph.data.nodes.length} runs, ${graph.data.edges.length} edges` : ""} · click a run to open it,
+          {graph.data ? `${graph.data.nodes.length} runs, ${graph.data.edges.length} edges` : ""}
+          {graph.data && graph.data.nodes.length > MAX_NODES ? ` (showing ${MAX_NODES.toLocaleString()}: linked runs first)` : ""} · click a run to open it,
           drag it onto another run to re-parent it
           {keyMetric ? ` · metric: ${keyMetric.key}` : ""}
         </span>

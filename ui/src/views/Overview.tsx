@@ -237,7 +237,7 @@ export function OverviewView() {
             <button onClick={() => setBaseline("")}>clear</button>
           </span>
         )}
-        <span>· click ☆ to set a baseline, Space selects, ↑↓ move</span>
+        <span>· click ☆ to set a baseline; on a row: Space selects, Enter opens, ↑↓ move</span>
       </div>
       <ErrorBox error={loadError} />
       {!loading && runs.length === 0 && !filterError && !loadError && (
