@@ -179,6 +179,13 @@ pub trait ArtifactIndex: Send + Sync + 'static {
     /// Every digest some artifact row refers to (deleted runs included: they
     /// can be restored), for garbage collection.
     async fn referenced_blobs(&self) -> Result<Vec<Sha256Hex>>;
+
+    /// Which runs made and used which bytes, for a run, a project, a blob
+    /// or a trace from a blob (see [`crate::lineage::LineageScope`]).
+    async fn lineage(
+        &self,
+        scope: crate::lineage::LineageScope,
+    ) -> Result<crate::lineage::LineageGraph>;
 }
 
 /// Logged models and the inputs and outputs runs record.

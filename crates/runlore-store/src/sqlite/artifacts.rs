@@ -210,6 +210,13 @@ fn referenced(conn: &Connection) -> Result<Vec<Sha256Hex>> {
 
 #[async_trait]
 impl ArtifactIndex for SqliteStore {
+    async fn lineage(
+        &self,
+        scope: runlore_core::lineage::LineageScope,
+    ) -> Result<runlore_core::lineage::LineageGraph> {
+        self.read(move |c| super::lineage::lineage(c, &scope)).await
+    }
+
     async fn put_artifact(&self, owner: &ArtifactOwner, new: NewArtifact) -> Result<Artifact> {
         validate_path(&new.path)?;
         let owner = owner.clone();

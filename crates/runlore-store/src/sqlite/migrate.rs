@@ -33,10 +33,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "graph",
         sql: include_str!("../../migrations/sqlite/0004_graph.sql"),
     },
+    Migration {
+        version: 5,
+        name: "lineage",
+        sql: include_str!("../../migrations/sqlite/0005_lineage.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 4;
+pub const LATEST_VERSION: i64 = 5;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather

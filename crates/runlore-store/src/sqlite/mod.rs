@@ -7,6 +7,7 @@ mod artifacts;
 mod chunk;
 mod experiments;
 mod graph;
+mod lineage;
 mod metrics;
 mod migrate;
 mod models;

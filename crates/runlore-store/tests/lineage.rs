@@ -1,0 +1,270 @@
+//! Lineage queries on a real SQLite file: runs, the bytes they made and
+//! used, traces up and down to any depth, and dataset inputs by digest.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use runlore_core::lineage::{AgentKind, LineageGraph, LineageScope, TraceDirection};
+use runlore_core::*;
+
+fn sha(n: u32) -> Sha256Hex {
+    Sha256Hex::parse(&format!("{n:064x}")).unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: std::sync::Arc<runlore_store::SqliteStore>,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let store = runlore_store::open_sqlite(dir.path()).unwrap();
+        World { _dir: dir, store }
+    }
+
+    async fn run(&self, project: &str, name: &str, parents: &[&RunId]) -> RunId {
+        let mut tags = BTreeMap::new();
+        tags.insert("mlflow.source.name".to_owned(), "train.py".to_owned());
+        self.store
+            .create_run(NewRun {
+                project: project.into(),
+                name: Some(name.into()),
+                user: Some("ada".into()),
+                tags,
+                parents: parents
+                    .iter()
+                    .map(|p| ParentLink {
+                        run_id: (*p).clone(),
+                        kind: EdgeKind::DerivedFrom,
+                        resume_step: None,
+                    })
+                    .collect(),
+                ..NewRun::default()
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn file(&self, run: &RunId, path: &str, blob: u32, direction: ArtifactDirection) {
+        self.store
+            .put_artifact(
+                &ArtifactOwner::Run(run.clone()),
+                NewArtifact {
+                    path: path.into(),
+                    sha256: sha(blob),
+                    size: 100 + u64::from(blob),
+                    media_type: "application/octet-stream".into(),
+                    direction,
+                    step: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn lineage(&self, scope: LineageScope) -> LineageGraph {
+        self.store.lineage(scope).await.unwrap()
+    }
+}
+
+use ArtifactDirection::{Input, Output};
+
+fn names(g: &LineageGraph) -> Vec<&str> {
+    g.activities
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+}
+
+#[tokio::test]
+async fn a_run_shows_what_it_used_made_and_who_made_its_inputs() {
+    let w = World::new();
+    let prep = w.run("p", "prep", &[]).await;
+    w.file(&prep, "data/train.csv", 1, Output).await;
+    let train = w.run("p", "train", &[&prep]).await;
+    w.file(&train, "inputs/train.csv", 1, Input).await;
+    w.file(&train, "model.pt", 2, Output).await;
+    w.file(&train, "best/model.pt", 2, Output).await;
+
+    let g = w.lineage(LineageScope::Run(train.clone())).await;
+    let mut got = names(&g);
+    got.sort_unstable();
+    assert_eq!(got, ["prep", "train"]);
+    assert_eq!(g.used.len(), 1);
+    assert_eq!(g.used[0].path, "inputs/train.csv");
+    assert_eq!(g.generated.len(), 3, "train's two paths and prep's output");
+    let model = g.entities.iter().find(|e| e.sha256 == sha(2)).unwrap();
+    assert_eq!(model.paths, ["best/model.pt", "model.pt"]);
+    assert_eq!(g.informed.len(), 1);
+    assert_eq!(g.informed[0].informant, prep);
+    let kinds: Vec<AgentKind> = g.agents.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [AgentKind::Person, AgentKind::Software]);
+    let err = w
+        .store
+        .lineage(LineageScope::Run(RunId::generate()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn traces_follow_bytes_up_and_down_to_any_depth() {
+    let w = World::new();
+    // A chain: run i reads blob i and writes blob i + 1.
+    let mut runs = Vec::new();
+    for i in 0..50u32 {
+        let run = w.run("chain", &format!("r{i}"), &[]).await;
+        w.file(&run, "in.bin", i, Input).await;
+        w.file(&run, "out.bin", i + 1, Output).await;
+        runs.push(run);
+    }
+    // A side consumer of blob 10 that is not upstream of anything.
+    let side = w.run("chain", "side", &[]).await;
+    w.file(&side, "in.bin", 10, Input).await;
+
+    let up = w
+        .lineage(LineageScope::Trace {
+            sha256: sha(50),
+            direction: TraceDirection::Up,
+            depth: 1_000,
+        })
+        .await;
+    assert_eq!(up.activities.len(), 50, "{:?}", names(&up));
+    assert!(!names(&up).contains(&"side"));
+    let r0 = up.activities.iter().find(|a| a.name == "r0").unwrap();
+    assert_eq!(r0.depth, Some(50));
+    let first = up.entities.iter().find(|e| e.sha256 == sha(0)).unwrap();
+    assert_eq!(first.depth, Some(50));
+
+    let near = w
+        .lineage(LineageScope::Trace {
+            sha256: sha(50),
+            direction: TraceDirection::Up,
+            depth: 3,
+        })
+        .await;
+    let mut got = names(&near);
+    got.sort_unstable();
+    assert_eq!(got, ["r47", "r48", "r49"]);
+
+    let down = w
+        .lineage(LineageScope::Trace {
+            sha256: sha(10),
+            direction: TraceDirection::Down,
+            depth: 1_000,
+        })
+        .await;
+    assert_eq!(down.activities.len(), 41, "r10..r49 and side");
+    assert!(names(&down).contains(&"side"));
+
+    let missing = w
+        .store
+        .lineage(LineageScope::Trace {
+            sha256: sha(9_999),
+            direction: TraceDirection::Up,
+            depth: 5,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn a_cycle_of_bytes_ends() {
+    let w = World::new();
+    let a = w.run("c", "a", &[]).await;
+    let b = w.run("c", "b", &[]).await;
+    w.file(&a, "x", 1, Output).await;
+    w.file(&a, "y", 2, Input).await;
+    w.file(&b, "y", 2, Output).await;
+    w.file(&b, "x", 1, Input).await;
+    for direction in [TraceDirection::Up, TraceDirection::Down] {
+        let g = w
+            .lineage(LineageScope::Trace {
+                sha256: sha(1),
+                direction,
+                depth: 10_000,
+            })
+            .await;
+        assert_eq!(g.activities.len(), 2);
+        assert_eq!(g.entities.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn dataset_inputs_by_sha256_are_entities_with_their_location() {
+    let w = World::new();
+    let run = w.run("d", "train", &[]).await;
+    w.file(&run, "model.pt", 7, Output).await;
+    w.store
+        .log_inputs(
+            &run,
+            vec![
+                DatasetInput {
+                    name: "imagenet-train".into(),
+                    digest: sha(5).to_string(),
+                    source_type: "external".into(),
+                    source: "s3://datasets/imagenet/train".into(),
+                    schema: None,
+                    profile: None,
+                    tags: BTreeMap::new(),
+                },
+                // MLflow's short digests name no bytes: left out.
+                DatasetInput {
+                    name: "iris".into(),
+                    digest: "1a2b3c4d".into(),
+                    source_type: "code".into(),
+                    source: "{}".into(),
+                    schema: None,
+                    profile: None,
+                    tags: BTreeMap::new(),
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    let g = w.lineage(LineageScope::Blob(sha(5))).await;
+    assert_eq!(g.used.len(), 1);
+    assert_eq!(
+        g.entities[0].uri.as_deref(),
+        Some("s3://datasets/imagenet/train")
+    );
+    let down = w
+        .lineage(LineageScope::Trace {
+            sha256: sha(5),
+            direction: TraceDirection::Down,
+            depth: 10,
+        })
+        .await;
+    assert!(down.entities.iter().any(|e| e.sha256 == sha(7)));
+    let of_run = w.lineage(LineageScope::Run(run)).await;
+    assert_eq!(of_run.used.len(), 1, "only the SHA-256 dataset");
+}
+
+#[tokio::test]
+async fn a_project_holds_every_live_run_and_its_edges() {
+    let w = World::new();
+    let a = w.run("proj", "a", &[]).await;
+    let b = w.run("proj", "b", &[&a]).await;
+    let gone = w.run("proj", "gone", &[]).await;
+    w.file(&b, "out", 3, Output).await;
+    w.store
+        .set_run_lifecycle(&gone, Lifecycle::Deleted)
+        .await
+        .unwrap();
+    w.run("other", "elsewhere", &[]).await;
+    let g = w.lineage(LineageScope::Project("proj".into())).await;
+    let mut got = names(&g);
+    got.sort_unstable();
+    assert_eq!(got, ["a", "b"]);
+    assert_eq!(g.informed.len(), 1);
+    assert_eq!(g.generated.len(), 1);
+    let err = w
+        .store
+        .lineage(LineageScope::Project("nope".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
