@@ -138,6 +138,15 @@ async function main() {
   await page.getByTestId("chart-loss").locator("canvas").waitFor();
   check(true, "x axis and log scale are chart options kept in the URL");
   await shot(page, "07-chart-zoom-log-relative", true);
+  await page.getByRole("tab", { name: "scatter" }).click();
+  await page.getByTestId("scatter").locator("canvas").waitFor();
+  await page.getByLabel("scatter y").selectOption("metric:loss");
+  check(/\d runs with both values/.test(await page.getByTestId("scatter").textContent()), "a scatter plot of params vs metrics is drawn");
+  await shot(page, "07a-scatter", true);
+  await page.getByRole("tab", { name: "parallel coordinates" }).click();
+  await page.getByTestId("parallel").locator("canvas").waitFor();
+  await shot(page, "07b-parallel-coordinates", true);
+  await page.getByRole("tab", { name: "hidden" }).click();
   const deepLink = page.url();
   check(/sel=/.test(deepLink) && /baseline=/.test(deepLink), "selection and baseline are in the URL");
 
@@ -179,6 +188,11 @@ async function main() {
   await page.getByRole("tab", { name: "artifacts" }).click();
   await page.locator('[data-artifact="config.json"]').click();
   await page.getByTestId("artifact-preview").getByText('"depth": 12').waitFor();
+  await page.getByLabel("compare artifact with run").selectOption({ label: "lr-0.01" });
+  await page.getByTestId("artifact-side-by-side").getByText("changed lines").waitFor();
+  check((await page.getByTestId("artifact-side-by-side").locator(".better").count()) > 0, "an artifact is diffed side by side against another run");
+  await shot(page, "13a-artifact-diff");
+  await page.getByLabel("compare artifact with run").selectOption("");
   await page.locator('[data-artifact="eval"]').click();
   await page.locator('[data-artifact="eval/confusion.csv"]').click();
   await page.getByTestId("artifact-preview").locator("td", { hasText: "0.85" }).waitFor();

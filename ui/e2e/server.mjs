@@ -155,6 +155,7 @@ export async function seed(api) {
   await log(failed, metrics("loss", diverging));
 
   await api.putBytes(`/runs/${base.id}/artifacts/config.json`, Buffer.from(JSON.stringify({ lr: 0.1, depth: 12 })));
+  await api.putBytes(`/runs/${lr.id}/artifacts/config.json`, Buffer.from(JSON.stringify({ lr: 0.01, depth: 12, heads: 8 })));
   await api.putBytes(`/runs/${base.id}/artifacts/notes.txt`, Buffer.from("baseline run\nseeded by the e2e test\n"));
   await api.putBytes(`/runs/${base.id}/artifacts/eval/confusion.csv`, Buffer.from("class,precision,recall\ncat,0.9,0.8\ndog,0.85,0.88\n"));
   await api.putBytes(`/runs/${base.id}/artifacts/eval/plot.png`, PNG);

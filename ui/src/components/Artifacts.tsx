@@ -3,13 +3,14 @@
 
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
-import type { ArtifactEntry } from "../api/types";
+import type { ArtifactEntry, Run } from "../api/types";
+import { diffLines } from "../diff";
 
 const IMAGE = /\.(png|jpe?g|gif|webp|svg|bmp)$/i;
 const TABLE = /\.(csv|tsv)$/i;
 const TEXT = /\.(txt|log|md|json|ya?ml|toml|py|sh|diff|patch|cfg|ini|xml|html|js|ts|rs|c|h|cpp)$/i;
 
-export function ArtifactBrowser({ runId }: { runId: string }) {
+export function ArtifactBrowser({ runId, project }: { runId: string; project?: string }) {
   const [dirs, setDirs] = useState<Record<string, ArtifactEntry[] | "loading">>({});
   const [open, setOpen] = useState<Set<string>>(new Set([""]));
   const [chosen, setChosen] = useState<ArtifactEntry>();
@@ -51,8 +52,9 @@ export function ArtifactBrowser({ runId }: { runId: string }) {
           onClick={() => toggle(e)}
           data-artifact={e.path}
         >
-          {e.is_dir ? (open.has(e.path) ? "▾ 📁 " : "▸ 📁 ") : "📄 "}
+          {e.is_dir ? (open.has(e.path) ? "▾ " : "▸ ") : "\u00a0\u00a0 "}
           {e.name}
+          {e.is_dir ? "/" : ""}
           {!e.is_dir && e.size !== null && <span className="muted"> {fmtSize(e.size)}</span>}
         </div>
         {e.is_dir && open.has(e.path) && render(e.path, depth + 1)}
@@ -67,7 +69,11 @@ export function ArtifactBrowser({ runId }: { runId: string }) {
         {render("", 0)}
       </div>
       <div className="preview card" data-testid="artifact-preview">
-        {chosen ? <Preview runId={runId} entry={chosen} /> : <p className="muted">Choose a file to preview it.</p>}
+        {chosen ? (
+          <Preview runId={runId} project={project} entry={chosen} />
+        ) : (
+          <p className="muted">Choose a file to preview it.</p>
+        )}
       </div>
     </div>
   );
@@ -79,8 +85,9 @@ function fmtSize(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function Preview({ runId, entry }: { runId: string; entry: ArtifactEntry }) {
+function Preview({ runId, project, entry }: { runId: string; project?: string; entry: ArtifactEntry }) {
   const url = api.artifactUrl(runId, entry.path);
+  const [other, setOther] = useState("");
   const [text, setText] = useState<string>();
   const [error, setError] = useState<string>();
   const kind = IMAGE.test(entry.name) ? "image" : TABLE.test(entry.name) ? "table" : "text";
@@ -100,10 +107,17 @@ function Preview({ runId, entry }: { runId: string; entry: ArtifactEntry }) {
           download
         </a>
       </div>
+      {project && !tooBig && <OtherRunPicker project={project} runId={runId} value={other} onChange={setOther} />}
       {error && <div className="error">{error}</div>}
-      {kind === "image" && <img src={url} alt={entry.name} />}
+      {other ? (
+        <SideBySide runId={runId} other={other} entry={entry} kind={kind} />
+      ) : (
+        <>
+          {kind === "image" && <img src={url} alt={entry.name} />}
       {kind === "table" && text !== undefined && <CsvTable text={text} sep={entry.name.endsWith(".tsv") ? "\t" : ","} />}
-      {kind === "text" && text !== undefined && <pre>{prettyJson(entry.name, text)}</pre>}
+          {kind === "text" && text !== undefined && <pre>{prettyJson(entry.name, text)}</pre>}
+        </>
+      )}
       {tooBig && <p className="muted">Too large to preview; download it instead.</p>}
     </div>
   );
@@ -130,6 +144,91 @@ function CsvTable({ text, sep }: { text: string; sep: string }) {
         <tbody>
           {rows.slice(1).map((r, i) => (
             <tr key={i}>{r.map((c, j) => <td key={j}>{c}</td>)}</tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function OtherRunPicker({
+  project,
+  runId,
+  value,
+  onChange,
+}: {
+  project: string;
+  runId: string;
+  value: string;
+  onChange: (id: string) => void;
+}) {
+  const [runs, setRuns] = useState<Run[]>([]);
+  useEffect(() => {
+    api.runsPage({ project, limit: 500 }).then(
+      (page) => setRuns(page.items.filter((r) => r.id !== runId)),
+      () => setRuns([]),
+    );
+  }, [project, runId]);
+  return (
+    <label className="row" style={{ margin: "6px 0" }}>
+      compare with{" "}
+      <select aria-label="compare artifact with run" value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">(no other run)</option>
+        {runs.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The same path in two runs, side by side; text as a line diff. */
+function SideBySide({ runId, other, entry, kind }: { runId: string; other: string; entry: ArtifactEntry; kind: string }) {
+  const [texts, setTexts] = useState<[string, string | null]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    setTexts(undefined);
+    setError(undefined);
+    if (kind === "image") return;
+    Promise.all([
+      api.artifactText(runId, entry.path),
+      api.artifactText(other, entry.path).catch((e: Error & { status?: number }) => (e.status === 404 ? null : Promise.reject(e))),
+    ]).then(setTexts, (e: Error) => setError(e.message));
+  }, [runId, other, entry.path, kind]);
+  if (kind === "image")
+    return (
+      <div className="row" style={{ alignItems: "flex-start" }} data-testid="artifact-side-by-side">
+        <img src={api.artifactUrl(runId, entry.path)} alt="this run" style={{ maxWidth: "48%" }} />
+        <img src={api.artifactUrl(other, entry.path)} alt="other run" style={{ maxWidth: "48%" }} />
+      </div>
+    );
+  if (error) return <div className="error">{error}</div>;
+  if (!texts) return <p className="muted">Loading…</p>;
+  if (texts[1] === null) return <p className="muted">The other run has no {entry.path}.</p>;
+  const ops = diffLines(prettyJson(entry.name, texts[0]).split("\n"), prettyJson(entry.name, texts[1]).split("\n"));
+  const changed = ops.filter((o) => o.type !== "same").length;
+  return (
+    <div data-testid="artifact-side-by-side">
+      <p className="muted">{changed ? `${changed} changed lines` : "Identical."}</p>
+      <table className="plain mono" style={{ width: "100%", tableLayout: "fixed" }}>
+        <thead>
+          <tr>
+            <th>this run</th>
+            <th>other run</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ops.slice(0, 5000).map((o, i) => (
+            <tr key={i}>
+              <td className={o.type === "del" ? "worse" : ""} style={{ whiteSpace: "pre-wrap" }}>
+                {o.type !== "add" ? o.text : ""}
+              </td>
+              <td className={o.type === "add" ? "better" : ""} style={{ whiteSpace: "pre-wrap" }}>
+                {o.type !== "del" ? o.text : ""}
+              </td>
+            </tr>
           ))}
         </tbody>
       </table>

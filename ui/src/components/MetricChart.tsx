@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import { api } from "../api/client";
 import type { History } from "../api/types";
+import { useThemeName } from "../hooks";
 
 export type XMode = "step" | "wall" | "relative";
 
@@ -66,6 +67,7 @@ export function MetricChart({
   const [error, setError] = useState<string>();
   const [info, setInfo] = useState("");
   const runKey = runs.map((r) => r.id).join(",");
+  const theme = useThemeName();
 
   useEffect(() => setRange(null), [runKey, metricKey]);
 
@@ -162,7 +164,7 @@ export function MetricChart({
       plot.destroy();
       plotRef.current = null;
     };
-  }, [data, height]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [data, height, theme]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
     <div className="chartbox" data-testid={`chart-${metricKey}`}>

@@ -8,6 +8,7 @@ import { ApiError, api } from "../api/client";
 import type { Run } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { type ChartOptions, ChartControls, MetricChart, type XMode } from "../components/MetricChart";
+import { numericAxes, ParallelCoordinates, ScatterPlot } from "../components/RunPlots";
 import { ATTR_COLUMNS, type Column, columnId, parseColumn, RunsTable } from "../components/RunsTable";
 import { loadKeyMetrics, splitList, useQueryParam, useSetQuery } from "../util";
 
@@ -69,6 +70,10 @@ export function OverviewView() {
   const [logParam] = useQueryParam("log");
   const [smoothParam] = useQueryParam("smooth");
   const setQuery = useSetQuery();
+  const [plot, setPlot] = useQueryParam("plot");
+  const [px, setPx] = useQueryParam("px");
+  const [py, setPy] = useQueryParam("py");
+  const [paxesParam, setPaxes] = useQueryParam("paxes");
   const [runs, setRuns] = useState<Run[]>([]);
   const [loading, setLoading] = useState(true);
   const [filterError, setFilterError] = useState<string>();
@@ -164,6 +169,11 @@ export function OverviewView() {
   const setChartOptions = (o: ChartOptions) =>
     setQuery({ x: o.xMode === "step" ? "" : o.xMode, log: o.log ? "1" : "", smooth: o.smoothing ? String(o.smoothing) : "" });
 
+  const axes = useMemo(() => (plot ? numericAxes(runs) : []), [plot, runs]);
+  const firstParam = axes.find((a) => a.id.startsWith("param:"))?.id ?? axes[0]?.id ?? "";
+  const firstMetric = axes.find((a) => a.id.startsWith("metric:"))?.id ?? axes[1]?.id ?? "";
+  const paxes = paxesParam ? splitList(paxesParam) : axes.slice(0, 6).map((a) => a.id);
+
   const groupChoices = [
     ["", "no grouping"],
     [columnId("attr", "experiment"), "experiment"],
@@ -257,6 +267,61 @@ export function OverviewView() {
         keyMetrics={keyMetrics}
         groupBy={groupBy}
       />
+      <section>
+        <div className="row" style={{ marginTop: 12 }}>
+          <strong>Params vs metrics</strong>
+          <div className="tabs" role="tablist" style={{ marginBottom: 0, border: "none" }}>
+            {[
+              ["", "hidden"],
+              ["scatter", "scatter"],
+              ["parallel", "parallel coordinates"],
+            ].map(([v, l]) => (
+              <button key={v} role="tab" aria-selected={plot === v} className={plot === v ? "on" : ""} onClick={() => setPlot(v)}>
+                {l}
+              </button>
+            ))}
+          </div>
+          {plot === "scatter" && (
+            <>
+              <select aria-label="scatter x" value={px || firstParam} onChange={(e) => setPx(e.target.value)}>
+                {axes.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    x: {a.label}
+                  </option>
+                ))}
+              </select>
+              <select aria-label="scatter y" value={py || firstMetric} onChange={(e) => setPy(e.target.value)}>
+                {axes.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    y: {a.label}
+                  </option>
+                ))}
+              </select>
+            </>
+          )}
+          {plot === "parallel" && (
+            <span className="row">
+              {axes.map((a) => (
+                <label key={a.id} style={{ fontSize: 12 }}>
+                  <input
+                    type="checkbox"
+                    checked={paxes.includes(a.id)}
+                    onChange={() =>
+                      setPaxes((paxes.includes(a.id) ? paxes.filter((x) => x !== a.id) : [...paxes, a.id]).join(","))
+                    }
+                  />{" "}
+                  {a.label}
+                </label>
+              ))}
+            </span>
+          )}
+        </div>
+        {plot === "scatter" && axes.length > 0 && (
+          <ScatterPlot runs={runs} x={px || firstParam} y={py || firstMetric} selected={selected} onToggle={toggle} />
+        )}
+        {plot === "parallel" && <ParallelCoordinates runs={runs} axes={paxes} selected={selected} />}
+        {plot && axes.length === 0 && <p className="muted">No numeric params or metrics to plot.</p>}
+      </section>
       {selectedRuns.length > 0 && (
         <section>
           <h2>Charts of {selectedRuns.length} selected runs</h2>

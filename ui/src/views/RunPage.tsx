@@ -44,7 +44,7 @@ export function RunView() {
           {tab === "params" && <KeyValues values={r.params} empty="No params." />}
           {tab === "features" && <Features id={id} />}
           {tab === "metrics" && <Metrics id={id} name={r.name} />}
-          {tab === "artifacts" && <ArtifactBrowser runId={id} />}
+          {tab === "artifacts" && <ArtifactBrowser runId={id} project={r.project} />}
         </>
       )}
     </div>
