@@ -77,6 +77,73 @@ pub enum Command {
     /// Upload what the Python SDK left in its journals (server down, or the
     /// program ended first) to the server or the local data dir
     Sync(SyncArgs),
+    /// Run a command as a tracked run: config resolved and handed over,
+    /// code snapshot, logs, environment, exit code
+    /// (`runlore exec --config base.yaml --set lr=0.1 -- python train.py`)
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Base config, YAML or JSON; the resolved config is passed to the
+    /// command as a file named by $RUNLORE_CONFIG
+    #[arg(long = "config", id = "config", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// Override KEY=VALUE with a dotted key, typed like YAML
+    /// (model.lr=0.01, model.layers=[64,32], flag=true, x=null)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Allow --set to add keys the base config lacks
+    #[arg(long)]
+    pub allow_new: bool,
+    /// A tag, KEY=VALUE or a bare label (repeatable)
+    #[arg(long = "tag", short = 't', value_name = "KEY[=VALUE]")]
+    pub tags: Vec<String>,
+    /// Experiment of the project (`Default` when omitted; made if missing)
+    #[arg(long, short = 'e', value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Run name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A DAG parent this run derives from (repeatable, primary first)
+    #[arg(long, value_name = "RUN")]
+    pub parent: Vec<String>,
+    /// The run this one resumes (a resumed_from edge)
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// With --resume: the parent's step the run resumes at
+    #[arg(long, value_name = "STEP", requires = "resume")]
+    pub resume_step: Option<i64>,
+    /// Do not take a code snapshot
+    #[arg(long)]
+    pub no_snapshot: bool,
+    /// Seconds between uploads of the growing logs
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub log_interval: f64,
+    /// The command and its arguments (after --)
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// The run to re-run (id or unique prefix)
+    pub id: String,
+    /// Override KEY=VALUE of the original's resolved config
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Allow --set to add keys the config lacks
+    #[arg(long)]
+    pub allow_new: bool,
+    /// A tag, KEY=VALUE or a bare label (repeatable)
+    #[arg(long = "tag", short = 't', value_name = "KEY[=VALUE]")]
+    pub tags: Vec<String>,
+    /// Name of the new run
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Restore into this (new or empty) folder instead of a fresh temporary one
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -226,8 +293,36 @@ pub enum RunCommand {
     },
     /// Delete a run (restorable)
     Delete { id: String },
-    /// Restore a deleted run
-    Restore { id: String },
+    /// Restore a deleted run; with --to DIR, rebuild the run's source tree,
+    /// resolved config and package list in DIR instead
+    Restore {
+        id: String,
+        /// Rebuild the captured code in this new or empty folder, verified
+        /// file by file against the snapshot
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+    },
+    /// Run a run's command again, from its restored code and config, as a
+    /// new run derived from it
+    Rerun(RerunArgs),
+    /// Build a Python virtual environment with the run's captured packages
+    Env {
+        id: String,
+        /// The new environment's folder (new or empty)
+        #[arg(long, value_name = "DIR")]
+        build: PathBuf,
+    },
+    /// A run's REPORT.md: what ran, config, provenance, metrics, components,
+    /// artifacts
+    Report {
+        id: String,
+        /// Write to this file instead of standard output
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also store it as the run's artifact REPORT.md
+        #[arg(long)]
+        save: bool,
+    },
     /// What changed in the features from run A to run B (RFC 6902 operations)
     Diff { a: String, b: String },
     /// A run's features: the full tree, its diff against the primary parent,

@@ -216,6 +216,8 @@ fn apply_file(config: &mut Config, explicit: Option<&Path>, default_file: &Path)
                 let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
                 config.artifacts = Setting::new(Some(artifacts_at(base, text)), source.clone());
             }
+            // Read by `runlore exec` (crate::snapshot::Policy), not a setting.
+            "snapshot" => {}
             other => config.warnings.push(format!(
                 "{}: unknown key '{other}' ignored (known keys: {})",
                 path.display(),

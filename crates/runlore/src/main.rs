@@ -4,14 +4,19 @@
 
 mod cli;
 mod config;
+mod exec;
 mod experiment;
 mod features;
 mod output;
 mod paging;
 mod project;
+mod report;
+mod restore;
 mod run;
 mod run_create;
+mod run_files;
 mod server;
+mod snapshot;
 mod sync;
 
 use std::process::ExitCode;
@@ -45,6 +50,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // `runlore run list | head`: the reader left; nothing to report.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // `runlore exec` and `run rerun` leave with their command's code.
+        Err(err) if err.downcast_ref::<exec::ChildExit>().is_some() => {
+            ExitCode::from(err.downcast_ref::<exec::ChildExit>().map_or(1, |c| c.0))
+        }
         Err(err) => {
             let message = format!("{err:#}").replace('\n', " ");
             eprintln!("error: {message}");
@@ -66,6 +75,16 @@ fn run_cli(cli: Cli) -> Result<()> {
         flags.port = args.port;
         flags.ui_dir = args.ui_dir.clone();
         flags.artifacts = args.artifacts.clone();
+    }
+    // `exec --config` names the base config, and clap shares the value with
+    // the global `--config` (same id): which one was meant is in the order.
+    let mut cli = cli;
+    if let Command::Exec(args) = &mut cli.command {
+        if exec::config_flag_is_global(std::env::args_os()) {
+            args.config_file = None;
+        } else {
+            flags.config = None;
+        }
     }
     let config = config::load(&flags)?;
     for warning in &config.warnings {
@@ -96,6 +115,7 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Experiment(c) => experiment::run(&ctx, c).await,
         Command::Run(c) => run::run(&ctx, c).await,
         Command::Sync(args) => sync::run(&ctx, args.path).await,
+        Command::Exec(args) => exec::run(&ctx, args).await,
         Command::Server(_) | Command::Config(_) => Ok(()),
     }
 }

@@ -36,7 +36,13 @@ pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
             let run = ctx.store.set_run_lifecycle(&id, Lifecycle::Deleted).await?;
             done(ctx, &run, "deleted (restore it with `runlore run restore`)")
         }
-        RunCommand::Restore { id } => {
+        RunCommand::Restore { id, to: Some(dir) } => crate::restore::restore(ctx, &id, &dir).await,
+        RunCommand::Rerun(args) => crate::restore::rerun(ctx, args).await,
+        RunCommand::Env { id, build } => crate::restore::build_env(ctx, &id, &build).await,
+        RunCommand::Report { id, output, save } => {
+            crate::report::run(ctx, &id, output.as_deref(), save).await
+        }
+        RunCommand::Restore { id, to: None } => {
             let id = resolve_id(ctx, &id).await?;
             let run = ctx.store.set_run_lifecycle(&id, Lifecycle::Active).await?;
             done(ctx, &run, "restored")

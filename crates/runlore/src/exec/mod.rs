@@ -1,0 +1,460 @@
+//! `runlore exec [--config base.yaml] [--set k=v]… -- command args…`: runs a
+//! command as a tracked run. Before it starts: the config is resolved and
+//! handed over (`RUNLORE_CONFIG`), the code snapshot is taken; while it runs:
+//! output is teed into `logs/`; after: environment, exit code and status.
+
+mod child;
+mod environment;
+pub mod overrides;
+pub mod record;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use runlore_core::{
+    EdgeKind, Error, LogBatch, NewRun, ParentLink, Run, RunId, RunPatch, RunStatus,
+};
+use serde_json::Value;
+
+use self::record::{
+    CONFIG_STEM, ConfigRecord, ENVIRONMENT_PATH, EXEC_PATH, ExecRecord, REQUIREMENTS_PATH,
+    shell_join,
+};
+use crate::Ctx;
+use crate::cli::ExecArgs;
+use crate::run_files::RunFiles;
+use crate::snapshot;
+
+/// Longest tag value the store takes; longer documents go as files only.
+const MAX_TAG: usize = 8_000;
+/// Flattened config leaves kept as params at most (MLflow's batch limit).
+const MAX_PARAMS: usize = 1_000;
+
+/// The command's exit code, carried out of `main` without an `error:` line:
+/// `runlore exec` exits as its command did.
+#[derive(Debug)]
+pub struct ChildExit(pub u8);
+
+impl std::fmt::Display for ChildExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the command exited with {}", self.0)
+    }
+}
+
+impl std::error::Error for ChildExit {}
+
+/// Where the config comes from.
+pub enum Base {
+    /// `--config FILE`.
+    File(PathBuf),
+    /// A config already resolved (a rerun's), with its original label.
+    Tree {
+        tree: Value,
+        label: String,
+        format: String,
+    },
+}
+
+/// Everything one execution needs; `exec` and `rerun` both build one.
+pub struct Plan {
+    pub argv: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub base: Option<Base>,
+    pub sets: Vec<String>,
+    pub allow_new: bool,
+    pub tags: Vec<String>,
+    pub parents: Vec<ParentLink>,
+    pub experiment: Option<String>,
+    pub name: Option<String>,
+    pub snapshot: bool,
+    pub log_interval: Duration,
+    pub rerun_of: Option<RunId>,
+}
+
+pub async fn run(ctx: &Ctx, args: ExecArgs) -> Result<()> {
+    let mut parents = Vec::new();
+    for parent in &args.parent {
+        parents.push(ParentLink {
+            run_id: crate::run::resolve_id(ctx, parent).await?,
+            kind: EdgeKind::DerivedFrom,
+            resume_step: None,
+        });
+    }
+    if let Some(resume) = &args.resume {
+        parents.push(ParentLink {
+            run_id: crate::run::resolve_id(ctx, resume).await?,
+            kind: EdgeKind::ResumedFrom,
+            resume_step: args.resume_step,
+        });
+    }
+    if !args.log_interval.is_finite() || args.log_interval < 0.1 {
+        return Err(Error::invalid("--log-interval must be at least 0.1 seconds").into());
+    }
+    let plan = Plan {
+        argv: args.command,
+        cwd: std::env::current_dir().context("cannot read the working directory")?,
+        base: args.config_file.map(Base::File),
+        sets: args.set,
+        allow_new: args.allow_new,
+        tags: args.tags,
+        parents,
+        experiment: args.experiment,
+        name: args.name,
+        snapshot: !args.no_snapshot,
+        log_interval: Duration::from_secs_f64(args.log_interval),
+        rerun_of: None,
+    };
+    let code = execute(ctx, plan).await?;
+    Err(ChildExit(code).into())
+}
+
+/// Whether `--config` appears before the `exec` subcommand (the settings
+/// file) rather than after it (the base config).
+pub fn config_flag_is_global(args: impl Iterator<Item = OsString>) -> bool {
+    for arg in args.skip(1) {
+        let text = arg.to_string_lossy();
+        if text == "exec" {
+            return false;
+        }
+        if text == "--config" || text.starts_with("--config=") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Tags as `KEY=VALUE` or a bare label (`--tag ablation`, an empty value).
+fn parse_tags(items: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for item in items {
+        let (k, v) = item.split_once('=').unwrap_or((item.as_str(), ""));
+        runlore_core::validate::key("tag", k).context("--tag")?;
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(out)
+}
+
+struct Resolved {
+    tree: Value,
+    record: ConfigRecord,
+}
+
+fn resolve_config(plan: &Plan) -> runlore_core::Result<Option<Resolved>> {
+    let overrides = overrides::parse_all(&plan.sets)?;
+    let (base, label, format) = match &plan.base {
+        None if overrides.is_empty() => return Ok(None),
+        None => (
+            Value::Object(serde_json::Map::new()),
+            None,
+            "yaml".to_owned(),
+        ),
+        Some(Base::File(path)) => {
+            let format = if path
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".json")
+            {
+                "json"
+            } else {
+                "yaml"
+            };
+            (
+                overrides::read_base(&plan.cwd.join(path))?,
+                Some(path.to_string_lossy().into_owned()),
+                format.to_owned(),
+            )
+        }
+        Some(Base::Tree {
+            tree,
+            label,
+            format,
+        }) => (tree.clone(), Some(label.clone()), format.clone()),
+    };
+    let tree = overrides::apply(base, &overrides, plan.allow_new)?;
+    Ok(Some(Resolved {
+        tree,
+        record: ConfigRecord {
+            base: label,
+            overrides,
+            allow_new: plan.allow_new,
+            artifact: format!("{CONFIG_STEM}.{format}"),
+            format,
+        },
+    }))
+}
+
+fn config_text(resolved: &Resolved) -> Result<String> {
+    if resolved.record.format == "json" {
+        Ok(serde_json::to_string_pretty(&resolved.tree)?)
+    } else {
+        Ok(yaml_serde::to_string(&resolved.tree)?)
+    }
+}
+
+/// Runs the plan as a new run and returns the exit code to leave with.
+pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
+    if plan.argv.is_empty() {
+        return Err(
+            Error::invalid("no command given: runlore exec [OPTIONS] -- COMMAND [ARGS]…").into(),
+        );
+    }
+    let user_tags = parse_tags(&plan.tags)?;
+    let argv_text: Vec<String> = plan
+        .argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let config = resolve_config(&plan);
+    let mut tags: std::collections::BTreeMap<String, String> = user_tags.into_iter().collect();
+    tags.insert("runlore.source".into(), "exec".into());
+    tags.insert("runlore.command".into(), truncate(shell_join(&argv_text)));
+    tags.insert(
+        "runlore.cwd".into(),
+        truncate(plan.cwd.to_string_lossy().into_owned()),
+    );
+    if let Some(of) = &plan.rerun_of {
+        tags.insert("runlore.rerun_of".into(), of.to_string());
+    }
+    let mut params = std::collections::BTreeMap::new();
+    let mut features = None;
+    if let Ok(Some(resolved)) = &config {
+        if let Some(base) = &resolved.record.base {
+            tags.insert("runlore.config.base".into(), truncate(base.clone()));
+        }
+        let sets = serde_json::to_string(&plan.sets)?;
+        tags.insert("runlore.config.overrides".into(), truncate(sets));
+        let flat = overrides::flatten(&resolved.tree);
+        if flat.len() <= MAX_PARAMS {
+            params = flat
+                .into_iter()
+                .filter(|(k, v)| {
+                    runlore_core::validate::key("param", k).is_ok()
+                        && runlore_core::validate::param_value(k, v).is_ok()
+                })
+                .collect();
+        }
+        features = Some(resolved.tree.clone());
+    }
+    let new = NewRun {
+        project: ctx.project().to_owned(),
+        experiment: plan.experiment.clone(),
+        name: plan.name.clone(),
+        status: Some(RunStatus::Running),
+        user: std::env::var("USER").ok(),
+        params,
+        tags,
+        features,
+        parents: plan.parents.clone(),
+        ..NewRun::default()
+    };
+    let run = ctx.store.create_run(new).await?;
+    let resolved = match config {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            // The attempt is kept (FAILED, with the reason) so it is not lost
+            // from the experiment; the command never started.
+            fail_run(ctx, &run, &e.to_string()).await?;
+            return Err(anyhow::Error::new(e).context(format!(
+                "run {} recorded as FAILED; the command was not started",
+                run.id
+            )));
+        }
+    };
+    let files = RunFiles::open(&ctx.config)?;
+    let outcome = supervise(ctx, &files, &run, &plan, &argv_text, resolved).await;
+    match outcome {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let _ = fail_run(ctx, &run, &format!("{e:#}")).await;
+            Err(e)
+        }
+    }
+}
+
+fn truncate(mut text: String) -> String {
+    if text.len() > MAX_TAG {
+        let mut cut = MAX_TAG - 3;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
+async fn fail_run(ctx: &Ctx, run: &Run, reason: &str) -> Result<()> {
+    let batch = LogBatch {
+        tags: [("runlore.error".to_owned(), truncate(reason.to_owned()))].into(),
+        ..LogBatch::default()
+    };
+    ctx.store.log_batch(&run.id, batch).await?;
+    let patch = RunPatch {
+        status: Some(RunStatus::Failed),
+        ..RunPatch::default()
+    };
+    ctx.store.update_run(&run.id, patch).await?;
+    Ok(())
+}
+
+/// Snapshot, config hand-over, the command itself, then what it left.
+async fn supervise(
+    ctx: &Ctx,
+    files: &RunFiles,
+    run: &Run,
+    plan: &Plan,
+    argv_text: &[String],
+    resolved: Option<Resolved>,
+) -> Result<u8> {
+    let mut record = ExecRecord {
+        argv: argv_text.to_vec(),
+        cwd: plan.cwd.to_string_lossy().into_owned(),
+        config: resolved.as_ref().map(|r| r.record.clone()),
+        start_time: run.start_time.unwrap_or_else(runlore_core::time::now_ms),
+        rerun_of: plan.rerun_of.as_ref().map(ToString::to_string),
+        ..ExecRecord::default()
+    };
+    let environment = tokio::task::spawn_blocking(environment::capture);
+    if plan.snapshot {
+        match take_snapshot(ctx, files, &run.id, &plan.cwd).await {
+            Ok(cwd_in_tree) => record.cwd_in_tree = Some(cwd_in_tree),
+            Err(e) => {
+                eprintln!("runlore: warning: no code snapshot: {e:#}");
+                record.capture_errors.push(format!("code snapshot: {e:#}"));
+            }
+        }
+    }
+    let work = std::env::temp_dir().join(format!("runlore-exec-{}", run.id));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut env = vec![
+        ("RUNLORE_RUN_ID".to_owned(), run.id.to_string()),
+        ("RUNLORE_PROJECT".to_owned(), run.project.clone()),
+        ("RUNLORE_EXPERIMENT".to_owned(), run.experiment.clone()),
+    ];
+    if let Some(server) = &ctx.config.server.value {
+        env.push(("RUNLORE_SERVER".to_owned(), server.clone()));
+    }
+    if let Some(resolved) = &resolved {
+        let text = config_text(resolved)?;
+        let path = work.join(format!("config.{}", resolved.record.format));
+        std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        files
+            .put(&run.id, &resolved.record.artifact, Bytes::from(text))
+            .await?;
+        env.push((
+            "RUNLORE_CONFIG".to_owned(),
+            path.to_string_lossy().into_owned(),
+        ));
+    }
+    eprintln!(
+        "runlore: run {} ('{}') in {}/{}",
+        run.id, run.name, run.project, run.experiment
+    );
+    let spec = child::Spec {
+        argv: &plan.argv,
+        cwd: &plan.cwd,
+        env,
+        log_dir: &work,
+        interval: plan.log_interval,
+    };
+    let outcome = child::run(files, &run.id, spec).await?;
+    let _ = std::fs::remove_dir_all(&work);
+    record.end_time = Some(runlore_core::time::now_ms());
+    record.exit_code = outcome.exit_code;
+    record.signal = outcome.signal;
+    if let Some(e) = &outcome.spawn_error {
+        record.capture_errors.push(e.clone());
+    }
+    let mut tags = std::collections::BTreeMap::new();
+    match tokio::time::timeout(Duration::from_secs(60), environment).await {
+        Ok(Ok(env)) => {
+            let doc = serde_json::to_string(&env.document)?;
+            if doc.len() <= MAX_TAG {
+                tags.insert("runlore.environment".to_owned(), doc.clone());
+            }
+            files
+                .put(&run.id, ENVIRONMENT_PATH, Bytes::from(doc))
+                .await?;
+            if let Some(req) = env.requirements {
+                files
+                    .put(&run.id, REQUIREMENTS_PATH, Bytes::from(req))
+                    .await?;
+            }
+        }
+        _ => record
+            .capture_errors
+            .push("environment: not captured within 60 s".to_owned()),
+    }
+    files
+        .put(
+            &run.id,
+            EXEC_PATH,
+            Bytes::from(serde_json::to_vec_pretty(&record)?),
+        )
+        .await?;
+    let (status, code) = match (&outcome.spawn_error, outcome.exit_code, outcome.signal) {
+        (Some(e), _, _) => {
+            eprintln!("runlore: {e}");
+            tags.insert("runlore.error".to_owned(), truncate(e.clone()));
+            (RunStatus::Failed, 127u8)
+        }
+        (None, Some(0), _) => (RunStatus::Finished, 0),
+        (None, Some(c), _) => (RunStatus::Failed, u8::try_from(c).unwrap_or(1)),
+        (None, None, Some(sig)) => {
+            tags.insert("runlore.signal".to_owned(), sig.to_string());
+            (RunStatus::Killed, u8::try_from(128 + sig).unwrap_or(1))
+        }
+        (None, None, None) => (RunStatus::Failed, 1),
+    };
+    if let Some(c) = outcome.exit_code {
+        tags.insert("runlore.exit_code".to_owned(), c.to_string());
+    }
+    let batch = LogBatch {
+        tags,
+        ..LogBatch::default()
+    };
+    ctx.store.log_batch(&run.id, batch).await?;
+    let patch = RunPatch {
+        status: Some(status),
+        end_time: record.end_time,
+        ..RunPatch::default()
+    };
+    ctx.store.update_run(&run.id, patch).await?;
+    // Written last so it describes the finished run; a failure here loses
+    // nothing (`runlore run report` makes it again).
+    match crate::report::generate(ctx, files, &run.id).await {
+        Ok(text) => {
+            if let Err(e) = files
+                .put(&run.id, crate::report::REPORT_PATH, Bytes::from(text))
+                .await
+            {
+                eprintln!("runlore: warning: REPORT.md not stored: {e}");
+            }
+        }
+        Err(e) => eprintln!("runlore: warning: REPORT.md not generated: {e:#}"),
+    }
+    eprintln!("runlore: run {} {}", run.id, status.as_str());
+    Ok(code)
+}
+
+/// Captures and uploads the code; returns the working directory's place in
+/// the snapshot's tree.
+async fn take_snapshot(ctx: &Ctx, files: &RunFiles, run: &RunId, cwd: &Path) -> Result<String> {
+    let policy = snapshot::Policy::load(ctx.config.file.as_deref())?;
+    let skip = vec![ctx.config.data_dir.value.clone()];
+    let dir = cwd.to_owned();
+    let mut captured =
+        tokio::task::spawn_blocking(move || snapshot::capture(&dir, &policy, &skip)).await??;
+    snapshot::upload(files, run, &mut captured).await?;
+    let m = &captured.manifest;
+    let skipped = m.files.iter().filter(|f| f.skipped.is_some()).count();
+    if skipped > 0 {
+        eprintln!(
+            "runlore: snapshot: {skipped} file(s) recorded by hash only (see `runlore run report`)"
+        );
+    }
+    Ok(m.cwd.clone())
+}
