@@ -172,6 +172,9 @@ async function main() {
   await shot(page, "09-compare", true);
 
   console.log("run page");
+  await page.goto(`${base}/runs/${runs.failed.id}`);
+  await page.getByText("RuntimeError: loss is NaN").waitFor();
+  check(true, "a failed run shows its error");
   await page.goto(`${base}/runs/${runs.lr.id}?tab=features`);
   await page.getByTestId("feature-tree").waitFor();
   check((await page.locator('[data-diff="replace"]').count()) >= 1, "the feature tree highlights changed leaves");
@@ -179,6 +182,10 @@ async function main() {
   await shot(page, "10-run-features");
   await page.goto(`${base}/runs/${runs.base.id}`);
   await page.getByTestId("run-overview").waitFor();
+  check((await page.getByTestId("run-command").textContent()).includes("train.py --lr 0.1"), "the run overview shows the command");
+  check((await page.getByTestId("run-commit").textContent()).includes("dirty"), "the run overview shows the commit and that the tree was dirty");
+  check((await page.getByTestId("run-children").textContent()).includes("lr-0.01"), "the run overview lists the run's children");
+  check((await page.locator(".projnav").getByText("vision").count()) === 1, "a run page shows its project's navigation");
   await shot(page, "11-run-overview");
   await page.getByRole("tab", { name: "metrics" }).click();
   await page.getByTestId("chart-acc").locator("canvas").waitFor();
@@ -208,6 +215,7 @@ async function main() {
   await page.goto(`${base}/projects/vision/graph`);
   await page.getByTestId("graph").waitFor();
   check((await page.locator(".gnode").count()) === 6, "the graph shows every run");
+  check((await page.locator('.gedge[data-kind="ablation_of"]').count()) === 1, "an ablation edge is drawn apart from derived_from");
   await shot(page, "14-graph");
   const drag = async (fromName, toName) => {
     const a = await page.locator(`.gnode[data-name="${fromName}"] rect`).first().boundingBox();

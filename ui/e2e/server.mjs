@@ -97,7 +97,7 @@ export async function seed(api) {
       name,
       status: "RUNNING",
       features,
-      parents: parents.map((run_id) => ({ run_id })),
+      parents: parents.map((run_id) => ({ run_id, kind: name.startsWith("ablation") ? "ablation_of" : "derived_from" })),
       params,
       tags,
     });
@@ -109,7 +109,19 @@ export async function seed(api) {
     { model: { arch: "vit", depth: 12, lr: 0.1, dropout: 0.1 }, data: { aug: "basic", batch: 256 } },
     [],
     { lr: "0.1", depth: "12" },
-    { team: "vision" },
+    {
+      team: "vision",
+      "runlore.environment": JSON.stringify({
+        command: ["python", "train.py", "--lr", "0.1"],
+        cwd: "/work/vit",
+        python: "3.11.9",
+        hostname: "gpu-box",
+        os: "Linux-6.1",
+        cpu_count: 16,
+        gpus: [{ name: "H200" }],
+        git: { commit: "3f2a9c1d0e8b7a6f5e4d3c2b1a09f8e7d6c5b4a3", branch: "main", dirty: true },
+      }),
+    },
   );
   const lr = await mk(
     "lr-0.01",
@@ -130,14 +142,14 @@ export async function seed(api) {
     { model: { arch: "vit", depth: 24, lr: 0.1, dropout: 0.1 }, data: { aug: "strong", batch: 256 } },
     [deeper.id],
     { lr: "0.1", depth: "24" },
-    { team: "robustness" },
+    { team: "robustness", "runlore.progress": "40" },
   );
   const failed = await mk(
     "diverged",
     { model: { arch: "vit", depth: 12, lr: 1.0, heads: 8 }, data: { aug: "basic", batch: 256 } },
     [lr.id],
     { lr: "1.0", depth: "12" },
-    { team: "vision" },
+    { team: "vision", "runlore.error": "RuntimeError: loss is NaN at step 60" },
   );
   const planned = await api.post("/runs", { project: "vision", experiment: "lr-sweep", name: "next-idea", status: "PLANNED" });
 

@@ -31,6 +31,7 @@ export function App() {
         </Link>
         <Routes>
           <Route path="/projects/:project/*" element={<ProjectNav />} />
+          <Route path="/runs/:id" element={<RunProjectNav />} />
           <Route path="*" element={null} />
         </Routes>
         <span className="spacer" />
@@ -60,13 +61,27 @@ export function App() {
   );
 }
 
-function ProjectNav() {
-  const { project = "" } = useParams();
+/** On a run's page, the navigation of the run's project. */
+function RunProjectNav() {
+  const { id = "" } = useParams();
+  const [project, setProject] = useState<string>();
+  useEffect(() => {
+    api.run(id).then(
+      (r) => setProject(r.project),
+      () => setProject(undefined),
+    );
+  }, [id]);
+  return project ? <ProjectNav name={project} /> : null;
+}
+
+function ProjectNav({ name }: { name?: string }) {
+  const params = useParams();
+  const project = name ?? params.project ?? "";
   const base = `/projects/${encodeURIComponent(project)}`;
   return (
     <nav className="projnav">
       <span className="projname">{project}</span>
-      <NavLink end to={base}>
+      <NavLink end to={base} className={({ isActive }) => (isActive && !name ? "active" : "")}>
         Runs
       </NavLink>
       <NavLink to={`${base}/graph`}>Graph</NavLink>

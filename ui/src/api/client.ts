@@ -118,6 +118,7 @@ export const api = {
   putSettings: (name: string, settings: ProjectSettings) =>
     json<ProjectSettings>(`projects/${enc(name)}/settings`, "PUT", settings),
   graph: (name: string) => json<Graph>(`projects/${enc(name)}/graph`),
+  descendants: (id: string, depth = 1) => json<Graph>(`runs/${enc(id)}/descendants${query({ depth })}`),
 
   runsPage: (p: { project: string; filter?: string; order_by?: string; limit?: number; cursor?: string }) =>
     json<Page<Run>>(`runs${query(p)}`),

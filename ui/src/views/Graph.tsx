@@ -44,7 +44,7 @@ export function limitGraph(graph: Graph): Graph {
   return { nodes, edges: graph.edges.filter((e) => kept.has(e.parent) && kept.has(e.child)) };
 }
 
-export function layoutGraph(graph: Graph): { placed: Map<string, Placed>; width: number; height: number; edges: { from: string; to: string; points: { x: number; y: number }[] }[] } {
+export function layoutGraph(graph: Graph): { placed: Map<string, Placed>; width: number; height: number; edges: { from: string; to: string; kind: string; points: { x: number; y: number }[] }[] } {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 24, ranksep: 48, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -56,7 +56,13 @@ export function layoutGraph(graph: Graph): { placed: Map<string, Placed>; width:
     const p = g.node(n.id);
     placed.set(n.id, { node: n, x: p.x, y: p.y });
   }
-  const edges = g.edges().map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points ?? [] }));
+  const kinds = new Map(graph.edges.map((e) => [`${e.parent} ${e.child}`, e.kind]));
+  const edges = g.edges().map((e) => ({
+    from: e.v,
+    to: e.w,
+    kind: kinds.get(`${e.v} ${e.w}`) ?? "derived_from",
+    points: g.edge(e).points ?? [],
+  }));
   const info = g.graph();
   return { placed, edges, width: (info.width ?? 400) + 40, height: (info.height ?? 300) + 40 };
 }
@@ -119,7 +125,7 @@ export function GraphView() {
         <span className="muted">
           {graph.data ? `${graph.data.nodes.length} runs, ${graph.data.edges.length} edges` : ""}
           {graph.data && graph.data.nodes.length > MAX_NODES ? ` (showing ${MAX_NODES.toLocaleString()}: linked runs first)` : ""} · click a run to open it,
-          drag it onto another run to re-parent it
+          drag it onto another run to re-parent it · dashed: resumed, merged or ablation
           {keyMetric ? ` · metric: ${keyMetric.key}` : ""}
         </span>
       </div>
@@ -159,8 +165,10 @@ export function GraphView() {
             {layout.edges.map((e) => (
               <path
                 key={`${e.from}-${e.to}`}
+                data-kind={e.kind}
                 className="gedge"
                 markerEnd="url(#arrow)"
+                strokeDasharray={e.kind === "derived_from" ? undefined : "5 4"}
                 d={e.points.map((p, i) => `${i ? "L" : "M"}${p.x},${p.y}`).join(" ")}
               />
             ))}

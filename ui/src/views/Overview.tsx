@@ -111,7 +111,7 @@ export function OverviewView() {
     for (const r of runs) {
       for (const m of r.metrics) metrics.add(m.key);
       for (const k in r.params) params.add(k);
-      for (const k in r.tags) if (!k.startsWith("mlflow.")) tags.add(k);
+      for (const k in r.tags) if (!k.startsWith("mlflow.") && !k.startsWith("runlore.")) tags.add(k);
     }
     return {
       metric: [...metrics].sort(),

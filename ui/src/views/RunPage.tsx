@@ -54,14 +54,28 @@ export function RunView() {
 function Overview({ id }: { id: string }) {
   const run = useAsync(() => api.run(id), [id]);
   const features = useAsync(() => api.features(id), [id]);
+  const children = useAsync(() => api.descendants(id, 1), [id]);
   const r = run.data;
   if (!r) return null;
-  const tags = Object.entries(r.tags).filter(([k]) => !k.startsWith("runlore.code") && !k.startsWith("mlflow.log-model"));
+  const tags = Object.entries(r.tags).filter(
+    ([k]) => !["runlore.environment", "runlore.progress", "runlore.error"].includes(k) && !k.startsWith("mlflow.log-model"),
+  );
+  const env = parseEnvironment(r.tags["runlore.environment"]);
+  const progress = Number(r.tags["runlore.progress"]);
+  const commit = env?.git?.commit ?? r.tags["mlflow.source.git.commit"];
   return (
     <div className="row" style={{ alignItems: "flex-start", gap: 16 }}>
       <table className="plain card" data-testid="run-overview">
         <tbody>
           <tr><th>Status</th><td><Status status={r.status} /></td></tr>
+          {Number.isFinite(progress) && r.tags["runlore.progress"] !== undefined && (
+            <tr>
+              <th>Progress</th>
+              <td>
+                <progress max={100} value={progress} /> {progress}%
+              </td>
+            </tr>
+          )}
           <tr><th>Started</th><td>{fmtTime(r.start_time)}</td></tr>
           <tr><th>Ended</th><td>{fmtTime(r.end_time)}</td></tr>
           <tr><th>Duration</th><td>{fmtDuration(r)}</td></tr>
@@ -79,15 +93,59 @@ function Overview({ id }: { id: string }) {
                 : "—"}
             </td>
           </tr>
+          <tr>
+            <th>Children</th>
+            <td data-testid="run-children">
+              {children.data?.nodes.filter((n) => n.id !== id).length
+                ? children.data.nodes
+                    .filter((n) => n.id !== id)
+                    .map((n) => (
+                      <div key={n.id}>
+                        <Link to={`/runs/${n.id}`}>{n.name}</Link> <Status status={n.status} />
+                      </div>
+                    ))
+                : "—"}
+            </td>
+          </tr>
           {r.parent_run_id && (
             <tr><th>Contained in</th><td><Link to={`/runs/${r.parent_run_id}`}>{shortId(r.parent_run_id)}</Link></td></tr>
           )}
-          {r.tags["mlflow.source.git.commit"] && (
-            <tr><th>Commit</th><td className="mono">{r.tags["mlflow.source.git.commit"]}</td></tr>
+          {commit && (
+            <tr>
+              <th>Code</th>
+              <td className="mono" data-testid="run-commit">
+                {commit.slice(0, 12)}
+                {env?.git?.branch ? ` (${env.git.branch})` : ""}
+                {env?.git?.dirty ? <span className="worse"> dirty</span> : env?.git ? <span className="muted"> clean</span> : null}
+              </td>
+            </tr>
+          )}
+          {env?.command && (
+            <tr>
+              <th>Command</th>
+              <td className="mono" style={{ maxWidth: 420, wordBreak: "break-all" }} data-testid="run-command">
+                {Array.isArray(env.command) ? env.command.join(" ") : String(env.command)}
+              </td>
+            </tr>
+          )}
+          {env && (
+            <tr>
+              <th>Environment</th>
+              <td>
+                {[env.hostname, env.os, env.python && `Python ${env.python}`, env.cpu_count && `${env.cpu_count} CPUs`, env.gpus?.length && `${env.gpus.length} GPU${env.gpus.length > 1 ? "s" : ""}`]
+                  .filter(Boolean)
+                  .join(" · ")}
+              </td>
+            </tr>
           )}
         </tbody>
       </table>
       <div>
+        {r.tags["runlore.error"] && (
+          <div className="error" role="alert" style={{ marginBottom: 8, whiteSpace: "pre-wrap", maxWidth: 600 }}>
+            {r.tags["runlore.error"]}
+          </div>
+        )}
         <h2 style={{ marginTop: 0 }}>Latest metrics</h2>
         <table className="plain" data-testid="latest-metrics">
           <thead><tr><th>key</th><th>value</th><th>step</th></tr></thead>
@@ -188,4 +246,26 @@ function Metrics({ id, name }: { id: string; name: string }) {
       </div>
     </div>
   );
+}
+
+interface Environment {
+  command?: string[] | string;
+  cwd?: string;
+  python?: string;
+  hostname?: string;
+  os?: string;
+  cpu_count?: number;
+  gpus?: unknown[];
+  git?: { commit?: string; branch?: string; dirty?: boolean };
+}
+
+/** The SDK's `runlore.environment` tag (a JSON document), if any. */
+function parseEnvironment(tag: string | undefined): Environment | undefined {
+  if (!tag) return undefined;
+  try {
+    const v = JSON.parse(tag);
+    return v && typeof v === "object" ? (v as Environment) : undefined;
+  } catch {
+    return undefined;
+  }
 }
