@@ -82,7 +82,7 @@ async function main() {
   check((await api.get("/projects/vision/settings")).naming?.pattern === "(?P<id>[a-z0-9.-]+)", "the naming rule is saved");
   await page.getByLabel("key metric").fill("loss");
   await page.getByRole("button", { name: "Add key metric" }).click();
-  await page.getByLabel("direction of loss").waitFor();
+  await page.getByLabel("aggregation of loss").selectOption("best");
   await shot(page, "02-settings");
 
   console.log("runs table");
@@ -168,6 +168,8 @@ async function main() {
   const diffPaths = await page.getByTestId("feature-diff").locator("tbody tr").evaluateAll((trs) => trs.map((t) => t.dataset.path));
   check(diffPaths.includes("/model/lr") && !diffPaths.includes("/model/arch"), "compare shows only differing features by default");
   await page.getByTestId("compare-metrics").waitFor();
+  await page.getByTestId("aggregate-loss").locator("td.best").waitFor();
+  check(true, "compare shows a key metric's best value over each run's history");
   await page.getByTestId("chart-loss").locator("canvas").waitFor();
   await shot(page, "09-compare", true);
 

@@ -41,3 +41,18 @@ describe("smoothing", () => {
     expect(out[2]).toBe(2);
   });
 });
+
+import { aggregate } from "./aggregate";
+
+describe("key metric aggregation", () => {
+  const v = new Float64Array([3, NaN, 1, 2, Infinity]);
+  it("takes the best in the metric's direction, skipping NaN and ±∞", () => {
+    expect(aggregate(v, "best", "min")).toBe(1);
+    expect(aggregate(v, "best", "max")).toBe(3);
+  });
+  it("averages and takes the last finite value", () => {
+    expect(aggregate(v, "average", "min")).toBe(2);
+    expect(aggregate(v, "last", "min")).toBe(2);
+    expect(aggregate(new Float64Array([NaN]), "average", "min")).toBeUndefined();
+  });
+});

@@ -14,7 +14,11 @@ export type XMode = "step" | "wall" | "relative";
 export interface ChartRun {
   id: string;
   name: string;
+  /** RUNNING runs are re-read every few seconds while the chart is not zoomed. */
+  status?: string;
 }
+
+export const LIVE_REFRESH_MS = 5000;
 
 export interface ChartOptions {
   xMode: XMode;
@@ -70,6 +74,13 @@ export function MetricChart({
   const theme = useThemeName();
 
   useEffect(() => setRange(null), [runKey, metricKey]);
+  const live = runs.some((r) => r.status === "RUNNING") && !range;
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(() => setTick((t) => t + 1), LIVE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live]);
 
   // Fetch (again) when runs, key or the zoomed step range change.
   useEffect(() => {
@@ -96,7 +107,7 @@ export function MetricChart({
     return () => {
       live = false;
     };
-  }, [runKey, metricKey, range]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [runKey, metricKey, range, tick]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const data = useMemo(() => {
     const tables: uPlot.AlignedData[] = [];
@@ -171,6 +182,7 @@ export function MetricChart({
       <div className="row" style={{ justifyContent: "space-between" }}>
         <strong className="mono">{metricKey}</strong>
         <span className="muted" style={{ fontSize: 12 }}>
+          {live && <span title="a run is RUNNING: re-read every 5 s">● live · </span>}
           {info}
           {range && (
             <button style={{ marginLeft: 8 }} onClick={() => setRange(null)}>

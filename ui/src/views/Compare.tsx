@@ -8,6 +8,7 @@ import { ErrorBox, Num, Status } from "../components/common";
 import { FeatureDiffTable } from "../components/FeatureDiff";
 import { type ChartOptions, ChartControls, MetricChart } from "../components/MetricChart";
 import { guessDirection } from "../components/RunsTable";
+import { aggregateRun } from "../aggregate";
 import { useAsync } from "../hooks";
 import { loadKeyMetrics, splitList, useQueryParam } from "../util";
 
@@ -28,6 +29,16 @@ export function CompareView() {
     return { runs, features, differing };
   }, [runsParam]);
   const keyMetrics = useMemo(() => loadKeyMetrics(project), [project]);
+  const aggregations = keyMetrics.filter((k) => k.aggregation !== "last");
+  const aggregated = useAsync(
+    () =>
+      Promise.all(
+        aggregations.map((k) =>
+          Promise.all(ids.map((id) => aggregateRun(id, k).catch(() => ({ value: undefined, approximate: false })))),
+        ),
+      ),
+    [runsParam, JSON.stringify(aggregations)],
+  );
 
   if (ids.length < 2)
     return (
@@ -111,13 +122,37 @@ export function CompareView() {
                   </tr>
                 );
               })}
+              {aggregations.map((k, i) => {
+                const row = aggregated.data?.[i];
+                const real = (row ?? []).map((a) => a.value).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+                const best = real.length ? (k.direction === "min" ? Math.min(...real) : Math.max(...real)) : undefined;
+                return (
+                  <tr key={`agg-${k.key}`} data-testid={`aggregate-${k.key}`}>
+                    <td className="mono">
+                      {k.key} <span className="muted">({k.aggregation}, key metric)</span>
+                    </td>
+                    {d.runs.map((r, j) => (
+                      <td key={r.id} className={row?.[j].value === best && real.length > 1 ? "best" : ""}>
+                        {row ? (
+                          <>
+                            {row[j].approximate ? "≈" : ""}
+                            <Num value={row[j].value} />
+                          </>
+                        ) : (
+                          "…"
+                        )}
+                      </td>
+                    ))}
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
           <h2>Charts</h2>
           <ChartControls options={options} onChange={setOptions} />
           <div className="charts">
             {metricKeys.slice(0, 12).map((k) => (
-              <MetricChart key={k} metricKey={k} runs={d.runs.map((r) => ({ id: r.id, name: r.name }))} options={options} />
+              <MetricChart key={k} metricKey={k} runs={d.runs.map((r) => ({ id: r.id, name: r.name, status: r.status }))} options={options} />
             ))}
           </div>
         </>

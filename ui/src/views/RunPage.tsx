@@ -43,7 +43,7 @@ export function RunView() {
           {tab === "overview" && <Overview id={id} />}
           {tab === "params" && <KeyValues values={r.params} empty="No params." />}
           {tab === "features" && <Features id={id} />}
-          {tab === "metrics" && <Metrics id={id} name={r.name} />}
+          {tab === "metrics" && <Metrics id={id} name={r.name} status={r.status} />}
           {tab === "artifacts" && <ArtifactBrowser runId={id} project={r.project} />}
         </>
       )}
@@ -231,7 +231,7 @@ function Features({ id }: { id: string }) {
   );
 }
 
-function Metrics({ id, name }: { id: string; name: string }) {
+function Metrics({ id, name, status }: { id: string; name: string; status: string }) {
   const keys = useAsync(() => api.metricKeys(id), [id]);
   const [options, setOptions] = useState<ChartOptions>({ xMode: "step", log: false, smoothing: 0 });
   return (
@@ -241,7 +241,7 @@ function Metrics({ id, name }: { id: string; name: string }) {
       {keys.data?.keys.length === 0 && <p className="muted">No metrics logged.</p>}
       <div className="charts">
         {keys.data?.keys.slice(0, 24).map((k) => (
-          <MetricChart key={k} metricKey={k} runs={[{ id, name }]} options={options} />
+          <MetricChart key={k} metricKey={k} runs={[{ id, name, status }]} options={options} />
         ))}
       </div>
     </div>

@@ -84,8 +84,9 @@ export function SettingsView() {
       <div className="card" style={{ marginTop: 16 }}>
         <h2 style={{ marginTop: 0 }}>Key metrics</h2>
         <p className="muted">
-          Shown first in the runs table and judged against the baseline. Kept in this browser: the server has no
-          field for them yet.
+          Shown first in the runs table and judged against the baseline in their direction. The table shows
+          latest values; Compare also shows the best or average over each run's history. Kept in this browser:
+          the server has no field for them yet.
         </p>
         <table className="plain">
           <tbody>
