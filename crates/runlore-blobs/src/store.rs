@@ -220,7 +220,11 @@ impl BlobStore for ObjectBlobStore {
             )));
         }
         self.publish(temp, &sha256, size).await?;
-        Ok(BlobInfo { sha256, size })
+        Ok(BlobInfo {
+            sha256,
+            size,
+            modified: None,
+        })
     }
 
     async fn put_bytes(&self, body: Bytes) -> Result<BlobInfo> {
@@ -256,7 +260,11 @@ impl BlobStore for ObjectBlobStore {
                 .await
                 .map_err(|e| blob_error(&sha256, "storing", e))?;
         }
-        Ok(BlobInfo { sha256, size })
+        Ok(BlobInfo {
+            sha256,
+            size,
+            modified: None,
+        })
     }
 
     async fn get(&self, sha256: &Sha256Hex) -> Result<(u64, ByteStream)> {
@@ -337,6 +345,7 @@ impl BlobStore for ObjectBlobStore {
                 blobs.push(BlobInfo {
                     sha256,
                     size: meta.size,
+                    modified: Some(meta.last_modified.timestamp_millis()),
                 });
             }
         }

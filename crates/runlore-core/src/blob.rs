@@ -69,6 +69,10 @@ impl fmt::Display for Sha256Hex {
 pub struct BlobInfo {
     pub sha256: Sha256Hex,
     pub size: u64,
+    /// When the blob was last written (ms since the epoch), where the
+    /// listing says; garbage collection spares young blobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<i64>,
 }
 
 /// What re-hashing a stored blob found.

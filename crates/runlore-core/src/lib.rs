@@ -3,6 +3,7 @@
 //! traits. Nothing in here does I/O.
 
 pub mod artifact;
+pub mod artifact_service;
 pub mod blob;
 pub mod cursor;
 pub mod downsample;

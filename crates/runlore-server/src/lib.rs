@@ -8,6 +8,7 @@
 mod api;
 mod error;
 mod extract;
+pub mod local_artifacts;
 mod mlflow;
 mod ui;
 
@@ -93,6 +94,18 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Experiments' MLflow artifact locations (immutable once created).
     pub locations: mlflow::LocationCache,
+}
+
+impl AppState {
+    /// The artifact operations on this server's stores.
+    pub fn artifact_service(&self) -> local_artifacts::LocalArtifacts {
+        local_artifacts::LocalArtifacts {
+            store: Arc::clone(&self.store),
+            index: Arc::clone(&self.artifacts),
+            models: Arc::clone(&self.models),
+            blobs: Arc::clone(&self.blobs),
+        }
+    }
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets requests

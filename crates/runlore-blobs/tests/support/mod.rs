@@ -96,3 +96,9 @@ pub fn blob_file(root: &Path, sha256: &Sha256Hex) -> PathBuf {
     let hex = sha256.as_str();
     root.join("sha256").join(&hex[..2]).join(&hex[2..])
 }
+
+/// Addresses and sizes of a listing (what a listing promises; the write
+/// time is the backend's).
+pub fn addrs(list: Vec<runlore_core::BlobInfo>) -> Vec<(Sha256Hex, u64)> {
+    list.into_iter().map(|b| (b.sha256, b.size)).collect()
+}

@@ -8,11 +8,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use runlore_core::artifact::{list_dir, normalize_dir, validate_path};
-use runlore_core::{
-    Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, Error, Lifecycle, NewArtifact,
-    Sha256Hex,
-};
+use runlore_core::artifact::{list_dir, normalize_dir};
+use runlore_core::artifact_service::{ArtifactService, UploadOptions};
+use runlore_core::{Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, Sha256Hex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -57,42 +55,24 @@ pub async fn put(
     body: Body,
 ) -> ApiResult<(StatusCode, axum::Json<Artifact>)> {
     let id = run_id(&id)?;
-    validate_path(&path)?;
-    let run = state.store.get_run(&id).await?;
-    if run.lifecycle == Lifecycle::Deleted {
-        return Err(Error::invalid(format!("run '{id}' is deleted; restore it first")).into());
-    }
-    let expected = params.sha256.as_deref().map(Sha256Hex::parse).transpose()?;
-    let direction = match params.direction.as_deref() {
-        Some(text) => ArtifactDirection::parse(text)?,
-        None => ArtifactDirection::Output,
+    let options = UploadOptions {
+        expected_sha256: params.sha256.as_deref().map(Sha256Hex::parse).transpose()?,
+        direction: match params.direction.as_deref() {
+            Some(text) => ArtifactDirection::parse(text)?,
+            None => ArtifactDirection::Output,
+        },
+        step: params.step,
+        media_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let stream = body
         .into_data_stream()
         .map_err(|e| std::io::Error::other(format!("upload interrupted: {e}")));
-    let blob = state.blobs.put(Box::pin(stream), expected.as_ref()).await?;
-    let media_type = match mime_guess::from_path(&path).first() {
-        Some(mime) => mime.to_string(),
-        None => headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .unwrap_or("application/octet-stream")
-            .to_owned(),
-    };
     let artifact = state
-        .artifacts
-        .put_artifact(
-            &ArtifactOwner::Run(id),
-            NewArtifact {
-                path,
-                sha256: blob.sha256,
-                size: blob.size,
-                media_type,
-                direction,
-                step: params.step,
-            },
-        )
+        .artifact_service()
+        .upload(&id, &path, Box::pin(stream), options)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(artifact)))
 }
@@ -104,19 +84,16 @@ pub async fn get(
     State(state): State<AppState>,
     Path((id, path)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let id = run_id(&id)?;
-    validate_path(&path)?;
-    let artifact = state
-        .artifacts
-        .get_artifact(&ArtifactOwner::Run(id), &path)
+    let (artifact, stream) = state
+        .artifact_service()
+        .download(&run_id(&id)?, &path)
         .await?;
-    let (size, stream) = state.blobs.get(&artifact.sha256).await?;
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&artifact.media_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(artifact.size));
     if let Ok(v) = HeaderValue::from_str(artifact.sha256.as_str()) {
         headers.insert("x-runlore-sha256", v);
     }

@@ -3,6 +3,7 @@
 mod artifacts;
 mod experiments;
 mod graph;
+mod lineage;
 mod metrics;
 mod openapi;
 mod projects;
@@ -58,6 +59,14 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             axum::routing::delete(runs::delete_tag),
         )
         .route("/runs/{id}/artifacts", get(artifacts::list))
+        .route("/runs/{id}/inputs", post(lineage::use_input))
+        .route(
+            "/runs/{id}/artifact-diff/{other}",
+            get(lineage::artifact_diff),
+        )
+        .route("/lineage", get(lineage::lineage))
+        .route("/lineage/verify", post(lineage::verify))
+        .route("/admin/gc", post(lineage::gc))
         .route(
             "/runs/{id}/artifacts/{*path}",
             put(artifacts::put).get(artifacts::get),

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::{artifacts, experiments, graph, metrics, projects, runs};
+use super::{artifacts, experiments, graph, lineage, metrics, projects, runs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,6 +50,11 @@ use super::{artifacts, experiments, graph, metrics, projects, runs};
         graph::descendants,
         graph::project_graph,
         graph::differing,
+        lineage::lineage,
+        lineage::verify,
+        lineage::gc,
+        lineage::use_input,
+        lineage::artifact_diff,
     )
 )]
 struct ApiDoc;
