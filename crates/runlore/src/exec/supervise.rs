@@ -1,0 +1,174 @@
+//! One execution after its run exists: snapshot, config hand-over, the
+//! command, then environment, exit status and the report.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use runlore_core::{LogBatch, Run, RunId, RunPatch, RunStatus};
+
+use super::record::{ENVIRONMENT_PATH, EXEC_PATH, ExecRecord, REQUIREMENTS_PATH};
+use super::{MAX_TAG, Plan, Resolved, child, config_text, environment, truncate};
+use crate::Ctx;
+use crate::run_files::RunFiles;
+use crate::snapshot;
+
+/// Snapshot, config hand-over, the command itself, then what it left.
+pub(super) async fn supervise(
+    ctx: &Ctx,
+    files: &RunFiles,
+    run: &Run,
+    plan: &Plan,
+    argv_text: &[String],
+    resolved: Option<Resolved>,
+) -> Result<u8> {
+    let mut record = ExecRecord {
+        argv: argv_text.to_vec(),
+        cwd: plan.cwd.to_string_lossy().into_owned(),
+        config: resolved.as_ref().map(|r| r.record.clone()),
+        start_time: run.start_time.unwrap_or_else(runlore_core::time::now_ms),
+        rerun_of: plan.rerun_of.as_ref().map(ToString::to_string),
+        ..ExecRecord::default()
+    };
+    let environment = tokio::task::spawn_blocking(environment::capture);
+    if plan.snapshot {
+        match take_snapshot(ctx, files, &run.id, &plan.cwd).await {
+            Ok(cwd_in_tree) => record.cwd_in_tree = Some(cwd_in_tree),
+            Err(e) => {
+                eprintln!("runlore: warning: no code snapshot: {e:#}");
+                record.capture_errors.push(format!("code snapshot: {e:#}"));
+            }
+        }
+    }
+    let work = std::env::temp_dir().join(format!("runlore-exec-{}", run.id));
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let mut env = vec![
+        ("RUNLORE_RUN_ID".to_owned(), run.id.to_string()),
+        ("RUNLORE_PROJECT".to_owned(), run.project.clone()),
+        ("RUNLORE_EXPERIMENT".to_owned(), run.experiment.clone()),
+    ];
+    if let Some(server) = &ctx.config.server.value {
+        env.push(("RUNLORE_SERVER".to_owned(), server.clone()));
+    }
+    if let Some(resolved) = &resolved {
+        let text = config_text(resolved)?;
+        let path = work.join(format!("config.{}", resolved.record.format));
+        std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        files
+            .put(&run.id, &resolved.record.artifact, Bytes::from(text))
+            .await?;
+        env.push((
+            "RUNLORE_CONFIG".to_owned(),
+            path.to_string_lossy().into_owned(),
+        ));
+    }
+    eprintln!(
+        "runlore: run {} ('{}') in {}/{}",
+        run.id, run.name, run.project, run.experiment
+    );
+    let spec = child::Spec {
+        argv: &plan.argv,
+        cwd: &plan.cwd,
+        env,
+        log_dir: &work,
+        interval: plan.log_interval,
+    };
+    let outcome = child::run(files, &run.id, spec).await?;
+    let _ = std::fs::remove_dir_all(&work);
+    record.end_time = Some(runlore_core::time::now_ms());
+    record.exit_code = outcome.exit_code;
+    record.signal = outcome.signal;
+    if let Some(e) = &outcome.spawn_error {
+        record.capture_errors.push(e.clone());
+    }
+    let mut tags = std::collections::BTreeMap::new();
+    match tokio::time::timeout(Duration::from_secs(60), environment).await {
+        Ok(Ok(env)) => {
+            let doc = serde_json::to_string(&env.document)?;
+            if doc.len() <= MAX_TAG {
+                tags.insert("runlore.environment".to_owned(), doc.clone());
+            }
+            files
+                .put(&run.id, ENVIRONMENT_PATH, Bytes::from(doc))
+                .await?;
+            if let Some(req) = env.requirements {
+                files
+                    .put(&run.id, REQUIREMENTS_PATH, Bytes::from(req))
+                    .await?;
+            }
+        }
+        _ => record
+            .capture_errors
+            .push("environment: not captured within 60 s".to_owned()),
+    }
+    files
+        .put(
+            &run.id,
+            EXEC_PATH,
+            Bytes::from(serde_json::to_vec_pretty(&record)?),
+        )
+        .await?;
+    let (status, code) = match (&outcome.spawn_error, outcome.exit_code, outcome.signal) {
+        (Some(e), _, _) => {
+            eprintln!("runlore: {e}");
+            tags.insert("runlore.error".to_owned(), truncate(e.clone()));
+            (RunStatus::Failed, 127u8)
+        }
+        (None, Some(0), _) => (RunStatus::Finished, 0),
+        (None, Some(c), _) => (RunStatus::Failed, u8::try_from(c).unwrap_or(1)),
+        (None, None, Some(sig)) => {
+            tags.insert("runlore.signal".to_owned(), sig.to_string());
+            (RunStatus::Killed, u8::try_from(128 + sig).unwrap_or(1))
+        }
+        (None, None, None) => (RunStatus::Failed, 1),
+    };
+    if let Some(c) = outcome.exit_code {
+        tags.insert("runlore.exit_code".to_owned(), c.to_string());
+    }
+    let batch = LogBatch {
+        tags,
+        ..LogBatch::default()
+    };
+    ctx.store.log_batch(&run.id, batch).await?;
+    let patch = RunPatch {
+        status: Some(status),
+        end_time: record.end_time,
+        ..RunPatch::default()
+    };
+    ctx.store.update_run(&run.id, patch).await?;
+    // Written last so it describes the finished run; a failure here loses
+    // nothing (`runlore run report` makes it again).
+    match crate::report::generate(ctx, files, &run.id).await {
+        Ok(text) => {
+            if let Err(e) = files
+                .put(&run.id, crate::report::REPORT_PATH, Bytes::from(text))
+                .await
+            {
+                eprintln!("runlore: warning: REPORT.md not stored: {e}");
+            }
+        }
+        Err(e) => eprintln!("runlore: warning: REPORT.md not generated: {e:#}"),
+    }
+    eprintln!("runlore: run {} {}", run.id, status.as_str());
+    Ok(code)
+}
+
+/// Captures and uploads the code; returns the working directory's place in
+/// the snapshot's tree.
+async fn take_snapshot(ctx: &Ctx, files: &RunFiles, run: &RunId, cwd: &Path) -> Result<String> {
+    let policy = snapshot::Policy::load(ctx.config.file.as_deref())?;
+    let skip = vec![ctx.config.data_dir.value.clone()];
+    let dir = cwd.to_owned();
+    let mut captured =
+        tokio::task::spawn_blocking(move || snapshot::capture(&dir, &policy, &skip)).await??;
+    snapshot::upload(files, run, &mut captured).await?;
+    let m = &captured.manifest;
+    let skipped = m.files.iter().filter(|f| f.skipped.is_some()).count();
+    if skipped > 0 {
+        eprintln!(
+            "runlore: snapshot: {skipped} file(s) recorded by hash only (see `runlore run report`)"
+        );
+    }
+    Ok(m.cwd.clone())
+}
