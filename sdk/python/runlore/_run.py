@@ -403,6 +403,10 @@ def init(project="default", experiment="Default", name=None, *, features=None, t
     run ids or `{"run_id", "kind", "resume_step"}` dicts. `nested_in` makes
     the run a child run (MLflow's nested runs), which is not a DAG edge.
 
+    Inside `runlore exec`, `$RUNLORE_RUN_ID` names the run exec made: the
+    SDK attaches to it (its project and experiment win; `params` and `tags`
+    are added; capture is left to exec) rather than starting another.
+
     `server` defaults to `$RUNLORE_SERVER`, then http://127.0.0.1:5000. The
     run is created even when the server is down: its id is chosen here and
     the creation waits in the journal with everything else.
@@ -416,13 +420,30 @@ def init(project="default", experiment="Default", name=None, *, features=None, t
     also sends what TensorBoard writers log (see `runlore.tensorboard`).
     """
     server = server or os.environ.get("RUNLORE_SERVER", "").strip() or DEFAULT_SERVER
+    # Under `runlore exec` the run already exists: attach to it instead of
+    # making a second one. Creating with its id in its experiment is a no-op
+    # on the server, so the journal keeps its usual shape; exec has already
+    # captured code, config and environment.
+    attach = os.environ.get("RUNLORE_RUN_ID", "").strip() or None
+    if attach:
+        project = os.environ.get("RUNLORE_PROJECT") or project
+        experiment = os.environ.get("RUNLORE_EXPERIMENT") or experiment
+        if capture is True:
+            capture = False
     if flush_timeout is None:
         flush_timeout = float(os.environ.get("RUNLORE_FLUSH_TIMEOUT", "30"))
     run = Run(project=project, experiment=experiment, name=name, tags=tags, params=params,
               parent=parent, parents=parents, nested_in=nested_in, features=features,
               server=server, journal_dir=journal_dir, capture=capture,
               flush_timeout=flush_timeout, keep_journal=keep_journal,
-              system_metrics=system_metrics, system_interval=float(system_interval))
+              system_metrics=system_metrics, system_interval=float(system_interval),
+              run_id=attach)
+    if attach:
+        # The existing run keeps its own params and tags; these are added.
+        if params:
+            run.log_params(params)
+        if tags:
+            run.set_tags({str(t): "" for t in tags})
     if sync_tensorboard:
         from . import tensorboard
 

@@ -1,0 +1,55 @@
+"""`runlore exec -- python script.py`: the SDK inside the command attaches to
+the run exec made (RUNLORE_RUN_ID) instead of making a second one, and reads
+the resolved config from RUNLORE_CONFIG."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from conftest import REPO, runlore_bin
+
+SCRIPT = textwrap.dedent("""
+    import os
+    import runlore
+
+    config = open(os.environ["RUNLORE_CONFIG"]).read()
+    with runlore.init(project="ignored", experiment="also-ignored", params={"extra": 7},
+                      tags=["from-sdk"]) as run:
+        assert run.id == os.environ["RUNLORE_RUN_ID"]
+        run.log_metric("loss", 0.25, step=0)
+        run.log_param("config_text", config.strip())
+""")
+
+
+def test_the_sdk_attaches_to_the_exec_run(server, journal_dir, tmp_path):
+    (tmp_path / "base.yaml").write_text("lr: 0.1\nlayers: [64, 32]\n")
+    (tmp_path / "train.py").write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLORE_")}
+    env["PYTHONPATH"] = str(REPO / "sdk" / "python")
+    env["RUNLORE_JOURNAL_DIR"] = str(journal_dir)
+    done = subprocess.run(
+        [str(runlore_bin()), "--server", server.url, "-p", "vision", "exec", "-e", "sweep",
+         "--config", "base.yaml", "--set", "lr=0.5", "--name", "attached", "--no-snapshot",
+         "--", sys.executable, "train.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    runs = server.get("/api/v1/runs?project=vision&view=all")["items"]
+    assert [r["name"] for r in runs] == ["attached"], runs
+    run = server.run(runs[0]["id"])
+    assert run["experiment"] == "sweep"
+    assert run["status"] == "FINISHED"
+    assert run["params"]["extra"] == "7"
+    assert run["params"]["lr"] == "0.5"
+    assert "lr: 0.5" in run["params"]["config_text"]
+    assert run["tags"]["from-sdk"] == ""
+    assert run["tags"]["runlore.source"] == "exec"
+    assert server.history(run["id"], "loss")[0]["value"] == 0.25
+    # No run was made under the names the script asked for.
+    assert not _project_exists(server, "ignored")
+
+
+def _project_exists(server, name):
+    projects = server.get("/api/v1/projects?view=all")["items"]
+    return any(p["name"] == name for p in projects)
