@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::Embed;
@@ -41,12 +41,13 @@ pub fn routes(ui_dir: Option<PathBuf>) -> Router<AppState> {
 /// Whether a path belongs to an API rather than to the UI's client routes:
 /// an unknown API path answers 404 instead of the UI's index page.
 fn is_api_path(path: &str) -> bool {
-    ["api/", "ajax-api/", "health"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    path == "health" || path.starts_with("api/") || path.starts_with("ajax-api/")
 }
 
-async fn embedded(uri: Uri) -> Response {
+async fn embedded(method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let path = uri.path().trim_start_matches('/');
     if is_api_path(path) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
@@ -93,6 +94,8 @@ mod tests {
     fn api_paths_are_not_client_routes() {
         assert!(is_api_path("api/v1/nothing"));
         assert!(is_api_path("ajax-api/2.0/mlflow/x"));
+        assert!(is_api_path("health"));
+        assert!(!is_api_path("healthy-runs"));
         assert!(!is_api_path("projects/vit/runs"));
         assert!(!is_api_path(""));
     }

@@ -240,6 +240,7 @@ export function OverviewView() {
         <span data-testid="run-count">
           {loading ? "Loading…" : `${runs.length.toLocaleString()} runs`}
           {filter && !filterError ? " matching the filter" : ""}
+          {filterError ? " (the filter was not applied: showing the last result)" : ""}
         </span>
         {baseline && (
           <span>
