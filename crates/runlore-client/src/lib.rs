@@ -5,6 +5,7 @@
 //! the kind and message the server sent ([`runlore_core::Error`] is this
 //! crate's error type too).
 
+mod artifacts;
 mod http;
 pub mod render;
 mod store;

@@ -137,9 +137,7 @@ async fn lineage_of_a_pipeline_as_graph_trace_and_prov() {
         .await;
     assert!(down.to_string().contains(&sha(&model)));
 
-    let (status, prov) = s
-        .get("/api/v1/lineage?project=lin&format=prov-json")
-        .await;
+    let (status, prov) = s.get("/api/v1/lineage?project=lin&format=prov-json").await;
     assert_eq!(status, 200, "{prov}");
     let entity = &prov["entity"][format!("blob:{}", sha(&model))];
     assert_eq!(entity["rl:sha256"]["$"], sha(&model));

@@ -22,7 +22,8 @@ environment variables, then flags:
 Log filter: RUNLORE_LOG (e.g. info, debug).
 
 Exit codes: 0 ok, 1 failure, 2 invalid arguments, 3 not found,
-4 already exists or conflict, 5 server unreachable.";
+4 already exists or conflict, 5 server unreachable, 6 `lineage verify` found
+missing or altered files.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -83,6 +84,16 @@ pub enum Command {
     /// code snapshot, logs, environment, exit code
     /// (`runlore exec --config base.yaml --set lr=0.1 -- python train.py`)
     Exec(ExecArgs),
+    /// Upload, download, list and compare a run's files; record inputs by
+    /// hash
+    #[command(subcommand)]
+    Artifact(crate::artifact::ArtifactCommand),
+    /// What produced a file and from what: show, trace, verify, export as
+    /// W3C PROV, query
+    #[command(subcommand)]
+    Lineage(crate::lineage::LineageCommand),
+    /// Remove stored files no run refers to (a dry run unless --apply)
+    Gc(crate::lineage::GcArgs),
 }
 
 #[derive(Debug, Args)]

@@ -2,11 +2,15 @@
 //! Every command but `server` works through `Arc<dyn MetadataStore>`: the
 //! local data dir by default, or a server with `--server URL`.
 
+mod artifact;
+mod artifact_diff;
 mod cli;
 mod config;
 mod exec;
 mod experiment;
 mod features;
+mod lineage;
+mod lineage_print;
 mod output;
 mod paging;
 mod project;
@@ -116,6 +120,9 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Run(c) => run::run(&ctx, c).await,
         Command::Sync(args) => sync::run(&ctx, args.path).await,
         Command::Exec(args) => exec::run(&ctx, args).await,
+        Command::Artifact(c) => artifact::run(&ctx, c).await,
+        Command::Lineage(c) => lineage::run(&ctx, c).await,
+        Command::Gc(args) => lineage::gc(&ctx, args).await,
         Command::Server(_) | Command::Config(_) => Ok(()),
     }
 }
@@ -128,10 +135,12 @@ fn open_store(config: &Config) -> Result<Arc<dyn MetadataStore>> {
 }
 
 /// Logs go to stderr; `RUNLORE_LOG` sets the filter (`info` for the server,
-/// `warn` for other commands by default).
+/// `error` for other commands by default).
 fn init_logging(server: bool) {
     use tracing_subscriber::EnvFilter;
-    let default = if server { "info" } else { "warn" };
+    // Commands report their own errors in one line; library warnings (a
+    // corrupt blob, already in that line) would only repeat them.
+    let default = if server { "info" } else { "error" };
     let filter =
         EnvFilter::try_from_env(config::ENV_LOG).unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
@@ -151,6 +160,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// 1 failure, 2 invalid arguments, 3 not found, 4 already exists or
 /// conflict, 5 server unreachable (also listed in `runlore --help`).
 fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<lineage::VerifyFailed>().is_some() {
+        return lineage::EXIT_VERIFY_FAILED;
+    }
     let kind = err
         .chain()
         .find_map(|e| e.downcast_ref::<runlore_core::Error>())

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use runlore_core::artifact::{list_dir, normalize_dir};
 use runlore_core::artifact_service::{ArtifactService, UploadOptions};
-use runlore_core::{Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, Sha256Hex};
+use runlore_core::{Artifact, ArtifactDirection, ArtifactEntry, Sha256Hex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -36,11 +36,18 @@ pub struct PutParams {
 pub struct ListParams {
     /// The directory to list; the root when empty.
     path: String,
+    /// Every file under the directory, at any depth, with its hash, type,
+    /// direction and step (in `files`; `items` is then empty).
+    recursive: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArtifactList {
+    /// One level: files and sub-directories.
     pub items: Vec<ArtifactEntry>,
+    /// With `recursive=true`: every file below, as full rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<Artifact>>,
 }
 
 #[utoipa::path(put, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
@@ -108,14 +115,17 @@ pub async fn list(
     Path(id): Path<String>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<axum::Json<ArtifactList>> {
-    let id = run_id(&id)?;
-    state.store.get_run(&id).await?;
     let dir = normalize_dir(&params.path).map_err(ApiError::from)?;
-    let artifacts = state
-        .artifacts
-        .list_artifacts(&ArtifactOwner::Run(id), &dir)
-        .await?;
-    Ok(axum::Json(ArtifactList {
-        items: list_dir(&dir, &artifacts),
+    let artifacts = state.artifact_service().list(&run_id(&id)?, &dir).await?;
+    Ok(axum::Json(if params.recursive {
+        ArtifactList {
+            items: Vec::new(),
+            files: Some(artifacts),
+        }
+    } else {
+        ArtifactList {
+            items: list_dir(&dir, &artifacts),
+            files: None,
+        }
     }))
 }
