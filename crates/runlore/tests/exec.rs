@@ -278,6 +278,28 @@ fn bad_config_input_is_refused_clearly_and_the_attempt_is_kept() {
         .unwrap()
         .len();
     assert_eq!(before, after);
+    // A broken [snapshot] table in runlore.toml is refused up front.
+    write(
+        tmp.path(),
+        "runlore.toml",
+        b"[snapshot]\nexclude = [\"a[\"]\n",
+    );
+    let (code, _, stderr) = exec(&place, tmp.path(), &["--", "true"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("invalid [snapshot] glob 'a['"), "{stderr}");
+    std::fs::remove_file(tmp.path().join("runlore.toml")).unwrap();
+    let after = place
+        .target
+        .json(&["run", "list", "--all"])
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    // `--` is optional: the first word that is not an option starts the
+    // command, and every later word is the command's own.
+    let (code, stdout, stderr) = exec(&place, tmp.path(), &["--no-snapshot", "echo", "--set", "x"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "--set x\n");
     // No command at all is a usage error from the argument parser.
     let (code, _, _) = exec(&place, tmp.path(), &[]);
     assert_eq!(code, 2);

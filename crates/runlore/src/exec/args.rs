@@ -42,8 +42,9 @@ pub struct ExecArgs {
     /// Seconds between uploads of the growing logs
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub log_interval: f64,
-    /// The command and its arguments (after --)
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The command and its arguments (`--` before them is optional but
+    /// clearer; everything after the command's name is its own)
+    #[arg(trailing_var_arg = true, required = true, num_args = 1.., value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }
 

@@ -24,6 +24,7 @@ use self::record::{CONFIG_STEM, ConfigRecord, shell_join};
 use crate::Ctx;
 use crate::cli::ExecArgs;
 use crate::run_files::RunFiles;
+use crate::snapshot;
 
 /// Longest tag value the store takes; longer documents go as files only.
 const MAX_TAG: usize = 8_000;
@@ -199,6 +200,14 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
         );
     }
     let user_tags = parse_tags(&plan.tags)?;
+    // A broken [snapshot] table is a mistake in the project's settings:
+    // refused before anything is made, like a bad flag.
+    let policy = if plan.snapshot {
+        let loaded = snapshot::Policy::load(ctx.config.file.as_deref());
+        Some(loaded.map_err(|e| Error::invalid(format!("{e:#}")))?)
+    } else {
+        None
+    };
     let argv_text: Vec<String> = plan
         .argv
         .iter()
@@ -261,7 +270,8 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
         }
     };
     let files = RunFiles::open(&ctx.config)?;
-    let outcome = supervise::supervise(ctx, &files, &run, &plan, &argv_text, resolved).await;
+    let outcome =
+        supervise::supervise(ctx, &files, &run, &plan, &argv_text, resolved, policy).await;
     match outcome {
         Ok(code) => Ok(code),
         Err(e) => {

@@ -22,6 +22,7 @@ pub(super) async fn supervise(
     plan: &Plan,
     argv_text: &[String],
     resolved: Option<Resolved>,
+    policy: Option<snapshot::Policy>,
 ) -> Result<u8> {
     let mut record = ExecRecord {
         argv: argv_text.to_vec(),
@@ -32,8 +33,8 @@ pub(super) async fn supervise(
         ..ExecRecord::default()
     };
     let environment = tokio::task::spawn_blocking(environment::capture);
-    if plan.snapshot {
-        match take_snapshot(ctx, files, &run.id, &plan.cwd).await {
+    if let Some(policy) = policy {
+        match take_snapshot(ctx, files, &run.id, &plan.cwd, policy).await {
             Ok(cwd_in_tree) => record.cwd_in_tree = Some(cwd_in_tree),
             Err(e) => {
                 eprintln!("runlore: warning: no code snapshot: {e:#}");
@@ -156,8 +157,13 @@ pub(super) async fn supervise(
 
 /// Captures and uploads the code; returns the working directory's place in
 /// the snapshot's tree.
-async fn take_snapshot(ctx: &Ctx, files: &RunFiles, run: &RunId, cwd: &Path) -> Result<String> {
-    let policy = snapshot::Policy::load(ctx.config.file.as_deref())?;
+async fn take_snapshot(
+    ctx: &Ctx,
+    files: &RunFiles,
+    run: &RunId,
+    cwd: &Path,
+    policy: snapshot::Policy,
+) -> Result<String> {
     let skip = vec![ctx.config.data_dir.value.clone()];
     let dir = cwd.to_owned();
     let mut captured =

@@ -163,3 +163,61 @@ pub fn path_repr(raw: &[u8]) -> (String, Option<String>) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tree_digest_ignores_order_and_sees_every_field() {
+        let a = tree_digest(
+            [
+                (b"b".to_vec(), "100644", "11"),
+                (b"a".to_vec(), "100755", "22"),
+            ]
+            .into_iter(),
+        );
+        let b = tree_digest(
+            [
+                (b"a".to_vec(), "100755", "22"),
+                (b"b".to_vec(), "100644", "11"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(a, b);
+        let mode = tree_digest(
+            [
+                (b"a".to_vec(), "100644", "22"),
+                (b"b".to_vec(), "100644", "11"),
+            ]
+            .into_iter(),
+        );
+        assert_ne!(a, mode);
+        let name = tree_digest(
+            [
+                (b"a2".to_vec(), "100755", "22"),
+                (b"b".to_vec(), "100644", "11"),
+            ]
+            .into_iter(),
+        );
+        assert_ne!(a, name);
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        let (text, raw) = path_repr(b"caf\xe9.txt");
+        assert_eq!(text, "caf\u{fffd}.txt");
+        let entry = FileEntry {
+            path: text,
+            path_hex: raw,
+            sha256: String::new(),
+            size: 0,
+            mode: "100644".into(),
+            origin: Origin::Untracked,
+            artifact: None,
+            skipped: None,
+        };
+        assert_eq!(entry.raw_path(), b"caf\xe9.txt");
+        assert_eq!(path_repr(b"ok.txt"), ("ok.txt".to_owned(), None));
+    }
+}
