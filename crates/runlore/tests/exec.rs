@@ -136,6 +136,32 @@ fn exec_hands_over_the_resolved_config_and_records_the_run() {
             .artifact(second["id"].as_str().unwrap(), "runlore/code/manifest.json")
             .is_none()
     );
+
+    // --resume records a resumed_from edge with the step.
+    let (code, _, stderr) = exec(
+        &place,
+        &work,
+        &[
+            "--resume",
+            id,
+            "--resume-step",
+            "1200",
+            "--name",
+            "resumed",
+            "--no-snapshot",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let resumed = place.run_by_name("resumed");
+    let features = place
+        .target
+        .json(&["run", "features", resumed["id"].as_str().unwrap()]);
+    assert_eq!(
+        features["parents"],
+        json!([{"run_id": id, "kind": "resumed_from", "resume_step": 1200}])
+    );
 }
 
 #[test]
