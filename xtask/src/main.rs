@@ -4,6 +4,7 @@
 mod bench;
 mod process;
 mod python;
+mod s3;
 mod serve;
 mod test;
 mod ui;

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::process::{self, cargo};
 use crate::python;
+use crate::s3::S3Server;
 
 pub fn run(lint: bool) -> Result<()> {
     if lint {
@@ -20,8 +21,14 @@ pub fn run(lint: bool) -> Result<()> {
         ]))?;
     }
     // Unit tests, the store conformance suite on real SQLite files, server
-    // tests on port 0 and CLI tests against the built binary.
-    process::run(cargo().args(["test", "--workspace"]))?;
+    // tests on port 0 and CLI tests against the built binary; the blob
+    // store's suite also on a real S3-compatible server.
+    let s3 = S3Server::start()?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    s3.configure(&mut tests);
+    process::run(&mut tests)?;
+    drop(s3);
     // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
     // installed into .venv) against the built binary.
     python::mlflow_suite()?;

@@ -314,3 +314,48 @@ async fn artifact_diff_between_runs_with_text_lines() {
     assert_eq!(status, 404);
     s.stop().await;
 }
+
+/// The same server with its blobs on S3 (when `cargo xtask test` started an
+/// S3-compatible server): upload, dedup, download, verify and collect.
+#[tokio::test]
+async fn a_server_with_blobs_on_s3() {
+    let Ok(endpoint) = std::env::var("RUNLORE_TEST_S3_ENDPOINT") else {
+        eprintln!("note: RUNLORE_TEST_S3_ENDPOINT is not set; the S3 variant is skipped");
+        return;
+    };
+    let bucket = format!("runlore-server-{}", std::process::id());
+    let created = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let location = format!("s3://{bucket}/artifacts");
+    let s = TestServer::with(|c| c.artifacts = Some(location)).await;
+    let body = b"bytes on s3".to_vec();
+    let a = s.new_run(json!({"project": "s3"})).await;
+    let b = s.new_run(json!({"project": "s3"})).await;
+    for run in [&a, &b] {
+        let (status, _) = put(&s, run, "data.bin", body.clone(), "").await;
+        assert_eq!(status, 201);
+    }
+    let (_, again) = put(&s, &a, "data.bin", b"replaced".to_vec(), "").await;
+    assert_eq!(again["sha256"], sha(b"replaced"));
+    let got = s
+        .client
+        .get(s.url(&format!("/api/v1/runs/{b}/artifacts/data.bin")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), body.as_slice());
+    let (_, report) = s.post("/api/v1/lineage/verify", json!({})).await;
+    assert_eq!(report["problems"], json!([]));
+    assert_eq!(report["blobs_checked"], 2);
+    let done = gc(&s, true).await;
+    assert_eq!(done["blobs_stored"], 2);
+    assert_eq!(done["blobs_removed"], 0, "both blobs are referenced");
+    s.stop().await;
+}
