@@ -330,3 +330,33 @@ fn bad_config_input_is_refused_clearly_and_the_attempt_is_kept() {
     let (code, _, _) = exec(&place, tmp.path(), &[]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_tree_over_max_files_runs_without_a_snapshot_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    for i in 0..5 {
+        write(&work, &format!("data/{i}.csv"), b"1,2\n");
+    }
+    write(&work, "runlore.toml", b"[snapshot]\nmax_files = 3\n");
+    let place = Place::local(tmp.path(), &tmp.path().join("data"));
+    let (code, _, stderr) = exec(&place, &work, &["--name", "wide", "--", "true"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("no code snapshot") && stderr.contains("more than 3 files"),
+        "{stderr}"
+    );
+    let id = place.run_by_name("wide")["id"].as_str().unwrap().to_owned();
+    assert_eq!(place.run_by_name("wide")["status"], "FINISHED");
+    assert!(place.artifact(&id, "runlore/code/manifest.json").is_none());
+    let record: Value =
+        serde_json::from_slice(&place.artifact(&id, "runlore/exec.json").unwrap()).unwrap();
+    assert!(
+        record["capture_errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("max_files")
+    );
+    let report = place.target.ok(&["run", "report", &id]);
+    assert!(report.contains("not captured: code snapshot"), "{report}");
+}

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use futures::StreamExt;
 use runlore_core::RunId;
 
 use crate::run_files::RunFiles;
@@ -88,13 +89,20 @@ pub async fn rebuild(
         }
     }
     let mut unavailable = 0usize;
+    let mut writes = Vec::new();
     for file in &manifest.files {
         match &file.artifact {
-            Some(artifact) => write_file(files, run, file, artifact, dest).await?,
+            Some(artifact) => writes.push(write_file(files, run, file, artifact, dest)),
             None if file.origin == Origin::Commit && checkout.is_some() => {}
             None => unavailable += 1,
         }
     }
+    // A few downloads at a time: a server round trip per file adds up.
+    let results: Vec<Result<()>> = futures::stream::iter(writes)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    results.into_iter().collect::<Result<()>>()?;
     if unavailable > 0 && checkout.is_none() && manifest.kind == Kind::Git {
         notes.push(format!(
             "{unavailable} file(s) of the commit were not stored and the commit could not be checked out"

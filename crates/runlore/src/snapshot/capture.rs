@@ -95,6 +95,18 @@ fn entry(raw: &[u8], seen: Seen, origin: Origin) -> FileEntry {
     }
 }
 
+/// [`look`], with a file that cannot be read noted and left out instead
+/// of failing the whole snapshot.
+fn look_or_note(abs: &Path, notes: &mut Vec<String>) -> Option<Seen> {
+    match look(abs) {
+        Ok(seen) => seen,
+        Err(e) => {
+            notes.push(format!("{e:#}; left out"));
+            None
+        }
+    }
+}
+
 fn os(raw: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(raw))
 }
@@ -114,6 +126,10 @@ pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured
     let (root, git_info, diff, store_commit) = match git::open(&cwd)? {
         Some(repo) => {
             let changed: BTreeSet<&Vec<u8>> = repo.changed.iter().collect();
+            too_many(
+                repo.tracked.len() + repo.untracked.len(),
+                policy.max_files + 1,
+            )?;
             for (raw, mode) in &repo.tracked {
                 if mode == "160000" {
                     notes.push(format!(
@@ -122,7 +138,7 @@ pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured
                     ));
                     continue;
                 }
-                let Some(seen) = look(&repo.root.join(os(raw)))? else {
+                let Some(seen) = look_or_note(&repo.root.join(os(raw)), &mut notes) else {
                     continue;
                 };
                 let origin = if !repo.head.contains_key(raw) {
@@ -147,7 +163,7 @@ pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured
                     excluded += 1;
                     continue;
                 }
-                if let Some(seen) = look(&abs)? {
+                if let Some(seen) = look_or_note(&abs, &mut notes) {
                     files.push(entry(raw, seen, Origin::Untracked));
                 }
             }
@@ -178,7 +194,13 @@ pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured
             (repo.root, Some(info), diff, store_commit)
         }
         None => {
-            walk(&cwd, &cwd, &matcher, &skip, &mut files, &mut excluded)?;
+            let mut found = Found {
+                files: &mut files,
+                excluded: &mut excluded,
+                notes: &mut notes,
+                max_files: policy.max_files,
+            };
+            walk(&cwd, &cwd, &matcher, &skip, &mut found)?;
             (cwd.clone(), None, None, true)
         }
     };
@@ -225,14 +247,21 @@ pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured
     })
 }
 
+/// What a folder walk collects.
+struct Found<'a> {
+    files: &'a mut Vec<FileEntry>,
+    excluded: &'a mut u64,
+    notes: &'a mut Vec<String>,
+    max_files: u64,
+}
+
 /// Every file under `dir`, not following symlinks, by the policy.
 fn walk(
     root: &Path,
     dir: &Path,
     matcher: &Matcher,
     skip: &[PathBuf],
-    files: &mut Vec<FileEntry>,
-    excluded: &mut u64,
+    found: &mut Found<'_>,
 ) -> Result<()> {
     let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
@@ -247,17 +276,32 @@ fn walk(
                 && !matcher.prunes(rel)
                 && !skip.iter().any(|s| abs.starts_with(s))
             {
-                walk(root, &abs, matcher, skip, files, excluded)?;
+                walk(root, &abs, matcher, skip, found)?;
             }
             continue;
         }
         if !matcher.takes(rel) {
-            *excluded += 1;
+            *found.excluded += 1;
             continue;
         }
-        if let Some(seen) = look(&abs)? {
-            files.push(entry(rel.as_os_str().as_bytes(), seen, Origin::File));
+        too_many(found.files.len(), found.max_files)?;
+        if let Some(seen) = look_or_note(&abs, found.notes) {
+            found
+                .files
+                .push(entry(rel.as_os_str().as_bytes(), seen, Origin::File));
         }
+    }
+    Ok(())
+}
+
+/// A tree this big is almost always a data folder the policy should
+/// leave out; hashing it would hold the run up for minutes.
+fn too_many(count: usize, max_files: u64) -> Result<()> {
+    if count as u64 >= max_files {
+        anyhow::bail!(
+            "more than {max_files} files (max_files); leave data folders out with \
+             [snapshot] exclude or ignore them in git"
+        );
     }
     Ok(())
 }

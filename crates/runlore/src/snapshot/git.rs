@@ -21,6 +21,7 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<Option<Vec<u8>>> {
         // Never prompt for credentials or a pager in the middle of a run.
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_PAGER", "cat")
+        .env("GIT_SSH_COMMAND", ssh_command())
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -35,6 +36,7 @@ pub fn git_ok(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
         .arg(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSH_COMMAND", ssh_command())
         .stdin(Stdio::null())
         .output()
         .context("cannot start `git` (is it installed?)")?;
@@ -46,6 +48,12 @@ pub fn git_ok(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
         );
     }
     Ok(out.stdout)
+}
+
+/// The user's ssh command, else ssh that fails instead of asking (a
+/// restore cloning from an unreachable remote must not wait for a prompt).
+fn ssh_command() -> String {
+    std::env::var("GIT_SSH_COMMAND").unwrap_or_else(|_| "ssh -o BatchMode=yes".to_owned())
 }
 
 fn line(bytes: Option<Vec<u8>>) -> Option<String> {

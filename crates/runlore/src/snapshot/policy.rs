@@ -5,7 +5,8 @@
 //! include = ["**/*.py", "configs/**"]   # untracked / plain files; empty: all
 //! exclude = ["data/**"]                 # added to the default excludes
 //! max_file_bytes = 10485760             # larger files are recorded, not stored
-//! max_total_bytes = 104857600           # stored bytes per snapshot
+//! max_total_bytes = 209715200           # stored bytes per snapshot
+//! max_files = 50000                     # a bigger tree: no snapshot, a warning
 //! tracked = "auto"                      # auto | all | changed
 //! ```
 //!
@@ -35,6 +36,7 @@ pub const DEFAULT_EXCLUDES: [&str; 9] = [
 ];
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 200 * 1024 * 1024;
+pub const DEFAULT_MAX_FILES: u64 = 50_000;
 
 /// Which files of the commit are stored besides the changed ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +58,13 @@ pub struct Policy {
     pub default_excludes: bool,
     pub max_file_bytes: u64,
     pub max_total_bytes: u64,
+    #[serde(default = "default_max_files")]
+    pub max_files: u64,
     pub tracked: Tracked,
+}
+
+fn default_max_files() -> u64 {
+    DEFAULT_MAX_FILES
 }
 
 impl Default for Policy {
@@ -67,6 +75,7 @@ impl Default for Policy {
             default_excludes: true,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
+            max_files: DEFAULT_MAX_FILES,
             tracked: Tracked::Auto,
         }
     }
@@ -80,6 +89,7 @@ struct FileSection {
     default_excludes: Option<bool>,
     max_file_bytes: Option<u64>,
     max_total_bytes: Option<u64>,
+    max_files: Option<u64>,
     tracked: Option<Tracked>,
 }
 
@@ -114,6 +124,9 @@ impl Policy {
         }
         if let Some(v) = section.max_total_bytes {
             policy.max_total_bytes = v;
+        }
+        if let Some(v) = section.max_files {
+            policy.max_files = v;
         }
         if let Some(v) = section.tracked {
             policy.tracked = v;
