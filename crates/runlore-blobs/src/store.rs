@@ -216,7 +216,7 @@ impl BlobStore for ObjectBlobStore {
         {
             temp.discard().await;
             return Err(Error::invalid(format!(
-                "blob body hashes to '{sha256}', not the expected '{expected}'"
+                "the uploaded bytes have sha256 '{sha256}', not the declared '{expected}'; nothing was stored"
             )));
         }
         self.publish(temp, &sha256, size).await?;
