@@ -57,6 +57,24 @@ pub async fn generate(ctx: &Ctx, files: &RunFiles, id: &RunId) -> Result<String>
     writeln!(w, "| user | {} |", run.user)?;
     writeln!(w, "| start (UTC) | {} |", optional_time(run.start_time))?;
     writeln!(w, "| end (UTC) | {} |", optional_time(run.end_time))?;
+    if let (Some(start), Some(end)) = (run.start_time, run.end_time) {
+        writeln!(w, "| duration | {} |", crate::output::duration(end - start))?;
+    }
+    let tags: Vec<String> = run
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("runlore.") && !k.starts_with("mlflow."))
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    if !tags.is_empty() {
+        writeln!(w, "| tags | {} |", one_line(&tags.join(", ")))?;
+    }
     if let Some(error) = run.tags.get("runlore.error") {
         writeln!(w, "| error | {} |", one_line(error))?;
     }
@@ -250,11 +268,22 @@ fn provenance(w: &mut String, m: &Manifest, run: &RunId) -> Result<()> {
     Ok(())
 }
 
+/// The first line, shortened, with `|` escaped so it fits a table cell.
 fn one_line(text: &str) -> String {
-    text.lines()
+    let line: String = text
+        .lines()
         .next()
         .unwrap_or("")
         .chars()
         .take(300)
-        .collect()
+        .collect();
+    line.replace('|', r"\|")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_fits_a_table_cell() {
+        assert_eq!(super::one_line("a|b\nsecond line"), r"a\|b");
+    }
 }
