@@ -171,6 +171,8 @@ fn a_pushed_commit_is_checked_out_from_the_remote_and_the_changes_applied() {
             repo.to_str().unwrap(),
         ],
     );
+    // A relative remote, as `git remote add origin ../origin.git` leaves it.
+    git(&repo, &["remote", "set-url", "origin", "../origin.git"]);
     fill(&repo);
     write(&repo, "old.txt", b"to be deleted\n");
     git(&repo, &["add", "-A"]);
@@ -207,10 +209,11 @@ fn a_pushed_commit_is_checked_out_from_the_remote_and_the_changes_applied() {
     let diff = place.artifact(&id, "runlore/code/git.diff").unwrap();
     assert!(String::from_utf8_lossy(&diff).contains("LAYERS = [128]"));
 
-    let out = tmp.path().join("restored");
+    // A relative --to (commands run in tmp): nested and made on the way.
+    let out = tmp.path().join("nested/restored");
     let summary = place
         .target
-        .json(&["run", "restore", &id, "--to", out.to_str().unwrap()]);
+        .json(&["run", "restore", &id, "--to", "nested/restored"]);
     assert_eq!(summary["checkout"], origin.to_str().unwrap(), "{summary}");
     assert_same_tree(&repo, &out, &[".git", "debug.log", "src/__pycache__"]);
     assert_eq!(git(&out, &["rev-parse", "HEAD"]), commit);

@@ -45,6 +45,10 @@ pub async fn rebuild(
     manifest: &Manifest,
     dest: &Path,
 ) -> Result<Rebuilt> {
+    // Absolute, so git (run from the parent folder) clones to the right place.
+    let dest = &dest
+        .canonicalize()
+        .with_context(|| format!("cannot open {}", dest.display()))?;
     let mut notes = Vec::new();
     let mut checkout = None;
     if let (Kind::Git, Some(git)) = (manifest.kind, &manifest.git)

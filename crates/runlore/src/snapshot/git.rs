@@ -174,10 +174,25 @@ fn remote_url(root: &Path, branch: Option<&str>) -> Result<Option<String>> {
     }
     for name in names {
         if let Some(url) = line(git(root, &["remote", "get-url", &name])?) {
-            return Ok(Some(url));
+            return Ok(Some(absolute_local(root, url)));
         }
     }
     Ok(None)
+}
+
+/// A remote that is a relative folder (`../origin.git`) means nothing
+/// elsewhere: it is made absolute against the repository. URLs
+/// (`scheme://`, `user@host:path`) are kept as they are.
+fn absolute_local(root: &Path, url: String) -> String {
+    let is_url = url.contains("://") || url.split('/').next().is_some_and(|s| s.contains(':'));
+    if is_url || Path::new(&url).is_absolute() {
+        return url;
+    }
+    let path = root.join(&url);
+    path.canonicalize()
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The text diff of the working tree against HEAD (binary changes as git
