@@ -85,6 +85,11 @@ pub struct RunFeatures {
     #[schema(value_type = Vec<Object>)]
     pub diff: Value,
     pub parents: Vec<ParentLink>,
+    /// Where the run's line of work starts: following each run's first
+    /// `derived_from` parent up to a run without one (the run itself when
+    /// it has none).
+    #[schema(value_type = String)]
+    pub root: RunId,
 }
 
 /// Where a new run's primary parent comes from when none is given.

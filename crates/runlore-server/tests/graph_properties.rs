@@ -188,8 +188,9 @@ async fn run_plan(
     let project = format!("prop{case}");
     let mut ids: Vec<String> = Vec::new();
     let mut logged: Vec<Value> = Vec::new();
-    // Parents of each run, as indices, primary first.
+    // Parents of each run, as indices, primary first, and their edge kind.
     let mut parents: Vec<Vec<usize>> = Vec::new();
+    let mut kinds: Vec<usize> = Vec::new();
     for (i, run) in plan.runs.iter().enumerate() {
         let chosen = if i == 0 {
             Vec::new()
@@ -213,6 +214,7 @@ async fn run_plan(
         ids.push(made["id"].as_str().unwrap().to_owned());
         logged.push(features);
         parents.push(chosen);
+        kinds.push(run.kind);
     }
 
     let n = ids.len();
@@ -240,11 +242,26 @@ async fn run_plan(
             seen.moved += 1;
             check(status == 200, format!("re-parent refused: {status} {body}"))?;
             parents[child] = new_parents;
+            kinds[child] = 0;
         }
     }
 
+    // The root follows first derived_from parents (kind 0) upwards.
+    let root = |mut i: usize| {
+        for _ in 0..n {
+            match parents[i].first() {
+                Some(&p) if kinds[i] == 0 => i = p,
+                _ => break,
+            }
+        }
+        i
+    };
     for i in 0..n {
         let (status, f) = s.get(&format!("/api/v1/runs/{}/features", ids[i])).await;
+        check(
+            f["root"] == ids[root(i)].as_str(),
+            format!("r{i} root {} != r{}", f["root"], root(i)),
+        )?;
         check(status == 200, format!("features r{i}: {status} {f}"))?;
         check(
             f["full"] == logged[i],
@@ -378,6 +395,7 @@ async fn graph_operations_on_ten_thousand_runs() {
     assert_eq!(up["nodes"].as_array().unwrap().len(), 11);
     let (_, f) = s.get(&format!("/api/v1/runs/{end}/features")).await;
     assert_eq!(f["full"], features_of(CHAIN - 1));
+    assert_eq!(f["root"], ids[0].as_str(), "100 generations up to the root");
     let (_, down) = s
         .get(&format!("/api/v1/runs/{}/descendants?depth=2", ids[CHAIN]))
         .await;

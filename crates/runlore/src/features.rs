@@ -42,6 +42,7 @@ pub fn print_features(ctx: &Ctx, features: &RunFeatures) -> Result<()> {
         ]);
     }
     output::print_section("Parents", &parents)?;
+    println!("\nRoot: {}", features.root);
     println!("\nFeatures:");
     println!("{}", serde_json::to_string_pretty(&features.full)?);
     println!("\nDiff against the primary parent:");

@@ -258,7 +258,34 @@ pub fn features(conn: &Connection, id: &RunId) -> Result<RunFeatures> {
         full,
         diff,
         parents,
+        root: root_of(conn, run)?,
     })
+}
+
+/// The run reached by following first `derived_from` parents upwards.
+/// Edges cannot form cycles, and the walk is bounded by the deepest
+/// lineage the graph allows anyway.
+fn root_of(conn: &Connection, run: i64) -> Result<RunId> {
+    let uuid: String = conn
+        .prepare_cached(
+            "WITH RECURSIVE up(id, depth) AS (
+                 SELECT ?1, 0
+                 UNION ALL
+                 SELECT (SELECT e.parent_id FROM run_edges e
+                         WHERE e.child_id = up.id AND e.kind = 'derived_from'
+                         ORDER BY e.position LIMIT 1), up.depth + 1
+                 FROM up
+                 WHERE up.depth < 1000000 AND EXISTS (
+                     SELECT 1 FROM run_edges e
+                     WHERE e.child_id = up.id AND e.kind = 'derived_from')
+             )
+             SELECT r.uuid FROM up JOIN runs r ON r.id = up.id
+             ORDER BY up.depth DESC LIMIT 1",
+        )
+        .map_err(db_err)?
+        .query_row([run], |r| r.get(0))
+        .map_err(db_err)?;
+    RunId::parse(&uuid)
 }
 
 /// Nodes for the runs whose internal keys are listed in `keys_sql` (a
