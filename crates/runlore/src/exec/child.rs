@@ -28,6 +28,8 @@ pub struct Outcome {
     pub signal: Option<i32>,
     /// The command could not be started (not found, not executable).
     pub spawn_error: Option<String>,
+    /// The final upload of both logs reached the store.
+    pub logs_stored: bool,
 }
 
 pub struct Spec<'a> {
@@ -58,6 +60,7 @@ pub async fn run(files: &RunFiles, run: &RunId, spec: Spec<'_>) -> Result<Outcom
                 exit_code: None,
                 signal: None,
                 spawn_error: Some(format!("cannot start '{}': {e}", program.to_string_lossy())),
+                logs_stored: true,
             });
         }
     };
@@ -88,7 +91,9 @@ pub async fn run(files: &RunFiles, run: &RunId, spec: Spec<'_>) -> Result<Outcom
     let status = loop {
         tokio::select! {
             status = child.wait() => break status.context("waiting for the command")?,
-            _ = tick.tick() => upload_grown(files, run, &logs, &mut sent, LIVE_LIMIT).await,
+            _ = tick.tick() => {
+                upload_grown(files, run, &logs, &mut sent, LIVE_LIMIT).await;
+            }
             _ = terminate.recv() => forward(child.id(), "TERM"),
             // Ctrl-C reaches the command itself (same process group); runlore
             // only stays alive to record how it ended.
@@ -100,11 +105,12 @@ pub async fn run(files: &RunFiles, run: &RunId, spec: Spec<'_>) -> Result<Outcom
         let _ = tokio::time::timeout(Duration::from_secs(5), pump).await;
     }
     sent = [u64::MAX; 2];
-    upload_grown(files, run, &logs, &mut sent, FINAL_LIMIT).await;
+    let logs_stored = upload_grown(files, run, &logs, &mut sent, FINAL_LIMIT).await;
     Ok(Outcome {
         exit_code: status.code(),
         signal: status.signal(),
         spawn_error: None,
+        logs_stored,
     })
 }
 
@@ -144,16 +150,17 @@ async fn pump(
     Ok(())
 }
 
-/// Uploads each log that grew since its last upload (`u64::MAX`: always).
-/// A failed upload is reported, not fatal: the command keeps running and
-/// the final upload tries again.
+/// Uploads each log that grew since its last upload (`u64::MAX`: always);
+/// false when one could not be stored. A failed upload is reported, not
+/// fatal: the command keeps running and the final upload tries again.
 async fn upload_grown(
     files: &RunFiles,
     run: &RunId,
     logs: &[(PathBuf, &str); 2],
     sent: &mut [u64; 2],
     limit: u64,
-) {
+) -> bool {
+    let mut all = true;
     for (i, (path, artifact)) in logs.iter().enumerate() {
         let Ok(meta) = tokio::fs::metadata(path).await else {
             continue;
@@ -164,11 +171,18 @@ async fn upload_grown(
         match bounded(path, meta.len(), limit).await {
             Ok(bytes) => match files.put(run, artifact, bytes).await {
                 Ok(_) => sent[i] = meta.len(),
-                Err(e) => eprintln!("runlore: cannot upload {artifact}: {e}"),
+                Err(e) => {
+                    all = false;
+                    eprintln!("runlore: cannot upload {artifact}: {e}");
+                }
             },
-            Err(e) => eprintln!("runlore: cannot read {}: {e:#}", path.display()),
+            Err(e) => {
+                all = false;
+                eprintln!("runlore: cannot read {}: {e:#}", path.display());
+            }
         }
     }
+    all
 }
 
 /// The file, or its head and tail around a note when it is over `limit`.

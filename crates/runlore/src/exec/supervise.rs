@@ -1,6 +1,7 @@
 //! One execution after its run exists: snapshot, config hand-over, the
 //! command, then environment, exit status and the report.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -76,14 +77,61 @@ pub(super) async fn supervise(
         interval: plan.log_interval,
     };
     let outcome = child::run(files, &run.id, spec).await?;
-    let _ = std::fs::remove_dir_all(&work);
     record.end_time = Some(runlore_core::time::now_ms());
     record.exit_code = outcome.exit_code;
     record.signal = outcome.signal;
     if let Some(e) = &outcome.spawn_error {
         record.capture_errors.push(e.clone());
     }
-    let mut tags = std::collections::BTreeMap::new();
+    let (status, code, tags) = ending(&outcome);
+    // The command has run: whatever fails from here on is reported, and
+    // runlore still exits with the command's code, which scripts rely on.
+    let recorded = record_end(ctx, files, run, record, environment, status, tags).await;
+    if let Err(e) = &recorded {
+        eprintln!("runlore: could not record the end of run {}: {e:#}", run.id);
+    }
+    if recorded.is_ok() && outcome.logs_stored {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        eprintln!("runlore: the command's logs are kept in {}", work.display());
+    }
+    eprintln!("runlore: run {} {}", run.id, status.as_str());
+    Ok(code)
+}
+
+/// The run's status, the exit code to leave with, and the tags saying why.
+fn ending(outcome: &child::Outcome) -> (RunStatus, u8, BTreeMap<String, String>) {
+    let mut tags = BTreeMap::new();
+    if let Some(c) = outcome.exit_code {
+        tags.insert("runlore.exit_code".to_owned(), c.to_string());
+    }
+    let (status, code) = match (&outcome.spawn_error, outcome.exit_code, outcome.signal) {
+        (Some(e), _, _) => {
+            eprintln!("runlore: {e}");
+            tags.insert("runlore.error".to_owned(), truncate(e.clone()));
+            (RunStatus::Failed, 127u8)
+        }
+        (None, Some(0), _) => (RunStatus::Finished, 0),
+        (None, Some(c), _) => (RunStatus::Failed, u8::try_from(c).unwrap_or(1)),
+        (None, None, Some(sig)) => {
+            tags.insert("runlore.signal".to_owned(), sig.to_string());
+            (RunStatus::Killed, u8::try_from(128 + sig).unwrap_or(1))
+        }
+        (None, None, None) => (RunStatus::Failed, 1),
+    };
+    (status, code, tags)
+}
+
+/// Environment, exec record, tags, final status, then REPORT.md.
+async fn record_end(
+    ctx: &Ctx,
+    files: &RunFiles,
+    run: &Run,
+    mut record: ExecRecord,
+    environment: tokio::task::JoinHandle<environment::Environment>,
+    status: RunStatus,
+    mut tags: BTreeMap<String, String>,
+) -> Result<()> {
     match tokio::time::timeout(Duration::from_secs(60), environment).await {
         Ok(Ok(env)) => {
             let doc = serde_json::to_string(&env.document)?;
@@ -103,30 +151,8 @@ pub(super) async fn supervise(
             .capture_errors
             .push("environment: not captured within 60 s".to_owned()),
     }
-    files
-        .put(
-            &run.id,
-            EXEC_PATH,
-            Bytes::from(serde_json::to_vec_pretty(&record)?),
-        )
-        .await?;
-    let (status, code) = match (&outcome.spawn_error, outcome.exit_code, outcome.signal) {
-        (Some(e), _, _) => {
-            eprintln!("runlore: {e}");
-            tags.insert("runlore.error".to_owned(), truncate(e.clone()));
-            (RunStatus::Failed, 127u8)
-        }
-        (None, Some(0), _) => (RunStatus::Finished, 0),
-        (None, Some(c), _) => (RunStatus::Failed, u8::try_from(c).unwrap_or(1)),
-        (None, None, Some(sig)) => {
-            tags.insert("runlore.signal".to_owned(), sig.to_string());
-            (RunStatus::Killed, u8::try_from(128 + sig).unwrap_or(1))
-        }
-        (None, None, None) => (RunStatus::Failed, 1),
-    };
-    if let Some(c) = outcome.exit_code {
-        tags.insert("runlore.exit_code".to_owned(), c.to_string());
-    }
+    let json = serde_json::to_vec_pretty(&record)?;
+    files.put(&run.id, EXEC_PATH, Bytes::from(json)).await?;
     let batch = LogBatch {
         tags,
         ..LogBatch::default()
@@ -142,17 +168,14 @@ pub(super) async fn supervise(
     // nothing (`runlore run report` makes it again).
     match crate::report::generate(ctx, files, &run.id).await {
         Ok(text) => {
-            if let Err(e) = files
-                .put(&run.id, crate::report::REPORT_PATH, Bytes::from(text))
-                .await
-            {
+            let stored = files.put(&run.id, crate::report::REPORT_PATH, Bytes::from(text));
+            if let Err(e) = stored.await {
                 eprintln!("runlore: warning: REPORT.md not stored: {e}");
             }
         }
         Err(e) => eprintln!("runlore: warning: REPORT.md not generated: {e:#}"),
     }
-    eprintln!("runlore: run {} {}", run.id, status.as_str());
-    Ok(code)
+    Ok(())
 }
 
 /// Captures and uploads the code; returns the working directory's place in
