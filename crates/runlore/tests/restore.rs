@@ -1,6 +1,6 @@
-//! `runlore run restore --to`, `rerun`, `env --build` and `report` on runs
-//! made by `runlore exec` in real git repositories (and a folder without
-//! git): the restored tree must equal the original byte for byte.
+//! `runlore run restore --to` and `rerun` on runs made by `runlore exec` in
+//! real git repositories: the restored tree must equal the original byte
+//! for byte.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,38 +9,8 @@ mod repro;
 #[allow(dead_code)]
 mod support;
 
-use std::path::Path;
-
-use repro::{Place, assert_same_tree, exec, git, latin1_name, make_executable, write};
+use repro::{Place, assert_same_tree, exec, fill, git, make_executable, write};
 use serde_json::Value;
-
-/// Files of every kind a research folder has: nested, binary, executable,
-/// a symlink, a name that is not UTF-8, an ignored cache.
-fn fill(dir: &Path) {
-    write(
-        dir,
-        "train.py",
-        b"import os\nprint(open(os.environ['RUNLORE_CONFIG']).read())\n",
-    );
-    write(dir, "src/model/layers.py", b"LAYERS = [64, 32]\n");
-    write(
-        dir,
-        "weights.bin",
-        &(0..=255u8).cycle().take(5000).collect::<Vec<_>>(),
-    );
-    write(
-        dir,
-        "configs/base.yaml",
-        b"model:\n  lr: 0.001\n  layers: [64, 32]\nseed: 1\n",
-    );
-    write(dir, "run.sh", b"#!/bin/sh\necho hi\n");
-    make_executable(&dir.join("run.sh"));
-    std::fs::write(dir.join(latin1_name()), b"latin-1 name\n").unwrap();
-    std::os::unix::fs::symlink("src/model/layers.py", dir.join("layers-link")).unwrap();
-    write(dir, ".gitignore", b"*.log\n__pycache__/\n");
-    write(dir, "debug.log", b"ignored\n");
-    write(dir, "src/__pycache__/x.pyc", b"\x00cache");
-}
 
 const CMD: [&str; 4] = ["--", "sh", "-c", "cat \"$RUNLORE_CONFIG\"; echo done"];
 
@@ -305,119 +275,4 @@ fn with_tracked_changed_only_a_lost_commit_is_reported_not_guessed() {
         std::fs::read(out.join("train.py")).unwrap(),
         b"print('changed')\n"
     );
-}
-
-#[test]
-fn a_folder_without_git_is_snapshotted_by_the_policy_and_big_files_are_reported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let work = tmp.path().join("work");
-    std::fs::create_dir(&work).unwrap();
-    fill(&work);
-    write(&work, "data/big.bin", &vec![7u8; 9000]);
-    write(
-        &work,
-        "runlore.toml",
-        b"[snapshot]\nmax_file_bytes = 8000\nexclude = [\"*.log\"]\n",
-    );
-    let place = Place::local(tmp.path(), &tmp.path().join("data"));
-    let (code, _, stderr) = exec(&place, &work, &["--name", "plain", "--", "true"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("recorded by hash only"), "{stderr}");
-    let id = place.run_by_name("plain")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let manifest: Value =
-        serde_json::from_slice(&place.artifact(&id, "runlore/code/manifest.json").unwrap())
-            .unwrap();
-    assert_eq!(manifest["kind"], "folder");
-    let big = manifest["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "data/big.bin")
-        .unwrap();
-    assert!(
-        big["skipped"].as_str().unwrap().contains("max_file_bytes"),
-        "{big}"
-    );
-    assert_eq!(big["size"], 9000);
-    assert_eq!(big["sha256"].as_str().unwrap().len(), 64);
-
-    let out = tmp.path().join("restored");
-    let stdout = place
-        .target
-        .ok(&["run", "restore", &id, "--to", out.to_str().unwrap()]);
-    assert!(
-        stdout.contains("not restored (not stored at capture"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("data/big.bin"), "{stdout}");
-    std::fs::remove_file(work.join("data/big.bin")).unwrap();
-    assert_same_tree(&work, &out, &["src/__pycache__", "debug.log"]);
-
-    // The report tells the same story.
-    let report = place.target.ok(&["run", "report", &id]);
-    for part in [
-        "## What ran",
-        "## Config",
-        "## Provenance",
-        "a plain folder",
-        "data/big.bin",
-        "## Artifacts",
-        "logs/stdout.log",
-    ] {
-        assert!(report.contains(part), "{part} missing from:\n{report}");
-    }
-    assert!(place.artifact(&id, "REPORT.md").is_some());
-}
-
-#[test]
-fn restore_without_a_snapshot_and_env_build_with_a_tiny_package_list() {
-    let tmp = tempfile::tempdir().unwrap();
-    let place = Place::server(tmp.path(), &tmp.path().join("data"));
-    let made = place.target.json(&["run", "create", "--name", "bare"]);
-    let id = made["run"]["id"].as_str().unwrap().to_owned();
-    let out = tmp.path().join("x");
-    let err = place
-        .target
-        .fails(&["run", "restore", &id, "--to", out.to_str().unwrap()], 3);
-    assert!(err.contains("has no code snapshot"), "{err}");
-    let err = place.target.fails(&["run", "rerun", &id], 2);
-    assert!(err.contains("not started by `runlore exec`"), "{err}");
-    let err = place
-        .target
-        .fails(&["run", "env", &id, "--build", out.to_str().unwrap()], 3);
-    assert!(err.contains("no captured package list"), "{err}");
-    // Undeleting still works without --to.
-    place.target.ok(&["run", "delete", &id]);
-    assert!(
-        place
-            .target
-            .ok(&["run", "restore", &id])
-            .contains("restored")
-    );
-
-    // A package list with only a local editable install: nothing to fetch.
-    let url = format!(
-        "{}/api/v1/runs/{id}/artifacts/runlore/requirements.txt",
-        place.server.as_ref().unwrap().url
-    );
-    support::block_on(async move {
-        let body = "-e git+file:///nowhere#egg=mine\n";
-        let r = reqwest::Client::new()
-            .put(url)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    });
-    let venv = tmp.path().join("venv");
-    let made = place
-        .target
-        .json(&["run", "env", &id, "--build", venv.to_str().unwrap()]);
-    assert_eq!(made["packages"], 0);
-    assert_eq!(made["left_out"][0], "-e git+file:///nowhere#egg=mine");
-    assert!(venv.join("bin").join("python").exists());
 }

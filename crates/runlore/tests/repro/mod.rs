@@ -208,3 +208,31 @@ pub fn exec(place: &Place, cwd: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Files of every kind a research folder has: nested, binary, executable,
+/// a symlink, a name that is not UTF-8, an ignored cache.
+pub fn fill(dir: &Path) {
+    write(
+        dir,
+        "train.py",
+        b"import os\nprint(open(os.environ['RUNLORE_CONFIG']).read())\n",
+    );
+    write(dir, "src/model/layers.py", b"LAYERS = [64, 32]\n");
+    write(
+        dir,
+        "weights.bin",
+        &(0..=255u8).cycle().take(5000).collect::<Vec<_>>(),
+    );
+    write(
+        dir,
+        "configs/base.yaml",
+        b"model:\n  lr: 0.001\n  layers: [64, 32]\nseed: 1\n",
+    );
+    write(dir, "run.sh", b"#!/bin/sh\necho hi\n");
+    make_executable(&dir.join("run.sh"));
+    std::fs::write(dir.join(latin1_name()), b"latin-1 name\n").unwrap();
+    std::os::unix::fs::symlink("src/model/layers.py", dir.join("layers-link")).unwrap();
+    write(dir, ".gitignore", b"*.log\n__pycache__/\n");
+    write(dir, "debug.log", b"ignored\n");
+    write(dir, "src/__pycache__/x.pyc", b"\x00cache");
+}
