@@ -93,3 +93,43 @@ fn a_server_lost_during_the_run_still_leaves_with_the_commands_exit_code() {
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "working\n");
     std::fs::remove_dir_all(kept).unwrap();
 }
+
+#[test]
+fn a_command_that_ignores_sigterm_is_killed_by_the_second_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let place = Place::local(tmp.path(), &tmp.path().join("data"));
+    let mut child = std::process::Command::new(support::BIN)
+        .current_dir(tmp.path())
+        .env_remove("RUNLORE_SERVER")
+        .args(&place.target.args)
+        .args(["exec", "--name", "stubborn", "--no-snapshot", "--"])
+        .args(["sh", "-c", "trap '' TERM; echo ready; exec sleep 60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // "ready" means the trap is set.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    let pid = child.id().to_string();
+    let term = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(sent.unwrap().success());
+    };
+    term();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first SIGTERM was ignored by the command"
+    );
+    term();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(137));
+    let run = place.run_by_name("stubborn");
+    assert_eq!(run["status"], "KILLED");
+    assert_eq!(run["tags"]["runlore.signal"], "9");
+}

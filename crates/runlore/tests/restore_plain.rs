@@ -124,4 +124,30 @@ fn restore_without_a_snapshot_and_env_build_with_a_tiny_package_list() {
     assert_eq!(made["packages"], 0);
     assert_eq!(made["left_out"][0], "-e git+file:///nowhere#egg=mine");
     assert!(venv.join("bin").join("python").exists());
+
+    // A command run by that environment's interpreter has that
+    // environment's packages captured (none), not the system's.
+    let (code, _, stderr) = exec(
+        &place,
+        tmp.path(),
+        &[
+            "--name",
+            "in-venv",
+            "--no-snapshot",
+            "--",
+            "venv/bin/python",
+            "-c",
+            "pass",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let run = place.run_by_name("in-venv");
+    let run_id = run["id"].as_str().unwrap();
+    let env: Value =
+        serde_json::from_slice(&place.artifact(run_id, "runlore/environment.json").unwrap())
+            .unwrap();
+    let python = env["python"]["executable"].as_str().unwrap();
+    assert!(python.starts_with(venv.to_str().unwrap()), "{python}");
+    let requirements = place.artifact(run_id, "runlore/requirements.txt").unwrap();
+    assert_eq!(String::from_utf8_lossy(&requirements).trim(), "");
 }

@@ -88,16 +88,28 @@ pub async fn run(files: &RunFiles, run: &RunId, spec: Spec<'_>) -> Result<Outcom
         .context("cannot watch SIGINT")?;
     let mut tick = tokio::time::interval(spec.interval);
     tick.tick().await;
+    let (mut terms, mut interrupts) = (0u32, 0u32);
     let status = loop {
         tokio::select! {
             status = child.wait() => break status.context("waiting for the command")?,
             _ = tick.tick() => {
                 upload_grown(files, run, &logs, &mut sent, LIVE_LIMIT).await;
             }
-            _ = terminate.recv() => forward(child.id(), "TERM"),
-            // Ctrl-C reaches the command itself (same process group); runlore
-            // only stays alive to record how it ended.
-            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {
+                terms += 1;
+                forward(child.id(), if terms == 1 { "TERM" } else { "KILL" });
+            }
+            // Ctrl-C reaches the command itself (same process group), so
+            // the first is not passed on; runlore stays to record the end.
+            // Pressed again, the command is asked harder to stop.
+            _ = interrupt.recv() => {
+                interrupts += 1;
+                match interrupts {
+                    1 => {}
+                    2 => forward(child.id(), "TERM"),
+                    _ => forward(child.id(), "KILL"),
+                }
+            }
         }
     };
     // A grandchild may hold the pipes open; its output is not waited for long.

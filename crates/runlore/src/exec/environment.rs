@@ -2,6 +2,7 @@
 //! The same document the Python SDK writes to the tag
 //! `runlore.environment`, so runs look alike however they were started.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -34,15 +35,27 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// The first Python on PATH, the one `python train.py` would start.
-fn python() -> Option<&'static str> {
-    ["python3", "python"]
-        .into_iter()
+/// The Python whose packages matter: the command's own interpreter when
+/// it is one (`.venv/bin/python train.py`), else the first on PATH, which
+/// is what `python train.py` would start.
+fn python(command: Option<&str>) -> Option<String> {
+    let own = command.filter(|c| {
+        let name = Path::new(c)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        name.starts_with("python")
+    });
+    own.into_iter()
+        .chain(["python3", "python"])
         .find(|p| output(p, &["--version"]).is_some())
+        .map(str::to_owned)
 }
 
 /// Takes a second or two (`pip freeze`): call it off the async threads.
-pub fn capture() -> Environment {
+/// `command` is the program run, as it will be started (relative paths
+/// resolved against its working directory).
+pub fn capture(command: Option<String>) -> Environment {
     let mut doc = json!({
         "os": std::env::consts::OS,
         "arch": std::env::consts::ARCH,
@@ -59,7 +72,8 @@ pub fn capture() -> Environment {
         .collect();
     doc["env"] = Value::Object(vars);
     let mut requirements = None;
-    if let Some(py) = python() {
+    if let Some(py) = python(command.as_deref()) {
+        let py = py.as_str();
         doc["python"] = json!({
             "executable": output(py, &["-c", "import sys; print(sys.executable)"]),
             "version": output(py, &["-c", "import sys; print(sys.version.split()[0])"]),

@@ -33,7 +33,16 @@ pub(super) async fn supervise(
         rerun_of: plan.rerun_of.as_ref().map(ToString::to_string),
         ..ExecRecord::default()
     };
-    let environment = tokio::task::spawn_blocking(environment::capture);
+    let program = plan.argv.first().map(|p| {
+        let path = Path::new(p);
+        // `.venv/bin/python` means the one under the command's directory.
+        if path.components().count() > 1 {
+            plan.cwd.join(path).to_string_lossy().into_owned()
+        } else {
+            p.to_string_lossy().into_owned()
+        }
+    });
+    let environment = tokio::task::spawn_blocking(move || environment::capture(program));
     if let Some(policy) = policy {
         match take_snapshot(ctx, files, &run.id, &plan.cwd, policy).await {
             Ok(cwd_in_tree) => record.cwd_in_tree = Some(cwd_in_tree),
