@@ -323,6 +323,45 @@ impl MetadataStore for HttpStore {
             .await
     }
 
+    async fn feature_trees(&self, ids: &[RunId]) -> Result<Vec<(RunId, serde_json::Value)>> {
+        #[derive(serde::Deserialize)]
+        struct Items {
+            items: Vec<Item>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Item {
+            run_id: RunId,
+            features: serde_json::Value,
+        }
+        let url = self.api(&["runs", "features", "batch"])?;
+        let body = serde_json::json!({"run_ids": ids});
+        let items: Items = self
+            .send(self.request(Method::POST, url).json(&body))
+            .await?;
+        Ok(items
+            .items
+            .into_iter()
+            .map(|i| (i.run_id, i.features))
+            .collect())
+    }
+
+    async fn metric_summaries(
+        &self,
+        ids: &[RunId],
+        keys: &[String],
+    ) -> Result<Vec<runlore_core::MetricSummary>> {
+        #[derive(serde::Deserialize)]
+        struct Items {
+            items: Vec<runlore_core::MetricSummary>,
+        }
+        let url = self.api(&["runs", "metric-summaries"])?;
+        let body = serde_json::json!({"run_ids": ids, "keys": keys});
+        let items: Items = self
+            .send(self.request(Method::POST, url).json(&body))
+            .await?;
+        Ok(items.items)
+    }
+
     async fn run_features(&self, id: &RunId) -> Result<runlore_core::RunFeatures> {
         let url = self.api(&["runs", id.as_str(), "features"])?;
         self.send(self.request(Method::GET, url)).await

@@ -124,6 +124,69 @@ pub struct NamingRule {
 pub struct ProjectSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naming: Option<NamingRule>,
+    /// The metrics that judge a run in this project, in display order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_metrics: Vec<KeyMetric>,
+}
+
+/// Whether smaller or larger values of a metric are better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricGoal {
+    Min,
+    Max,
+}
+
+/// Which single value of a metric's history stands for the run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricAggregation {
+    /// The latest value logged.
+    #[default]
+    Last,
+    /// The best value over the history, by the goal.
+    Best,
+    /// The mean of the history's values.
+    Average,
+}
+
+/// A metric that judges runs: `val_loss`, smaller is better, last value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyMetric {
+    pub key: String,
+    pub direction: MetricGoal,
+    #[serde(default)]
+    pub aggregation: MetricAggregation,
+}
+
+/// Most key metrics a project may name.
+pub const MAX_KEY_METRICS: usize = 20;
+
+impl ProjectSettings {
+    /// Checks what the store cannot: the naming pattern compiles with the
+    /// groups its rule needs, and key metrics are valid, distinct keys.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(rule) = &self.naming {
+            rule.compile()?;
+        }
+        if self.key_metrics.len() > MAX_KEY_METRICS {
+            return Err(Error::invalid(format!(
+                "a project may name at most {MAX_KEY_METRICS} key metrics"
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for metric in &self.key_metrics {
+            crate::validate::key("metric", &metric.key)?;
+            if !seen.insert(metric.key.as_str()) {
+                return Err(Error::invalid(format!(
+                    "key metric '{}' is listed twice",
+                    metric.key
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The longest naming pattern accepted.

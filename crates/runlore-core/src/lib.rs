@@ -27,8 +27,8 @@ pub use artifact::{
 pub use blob::{BlobCheck, BlobInfo, BlobStore, ByteStream, Sha256Hex};
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{
-    Direction, EdgeKind, Graph, GraphEdge, GraphNode, NamingRule, ParentChange, ParentFrom,
-    ParentLink, ProjectSettings, RunFeatures,
+    Direction, EdgeKind, Graph, GraphEdge, GraphNode, KeyMetric, MetricAggregation, MetricGoal,
+    NamingRule, ParentChange, ParentFrom, ParentLink, ProjectSettings, RunFeatures,
 };
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;

@@ -229,6 +229,20 @@ pub struct HistoryPoint {
     pub value: MetricValue,
 }
 
+/// What a run's history of one metric adds up to, over its finite values
+/// (NaN and infinities are left out): for "best" and "average" columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MetricSummary {
+    #[schema(value_type = String)]
+    pub run_id: RunId,
+    pub key: String,
+    /// Finite values in the history.
+    pub count: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+}
+
 /// The latest value of a metric: the point with the highest step, ties broken
 /// by the latest timestamp (MLflow's rule), kept in its own table for search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -114,9 +114,21 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// The metric keys a run has logged, sorted.
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>>;
 
+    /// Count, min, max and mean of each run's history of each key (runs
+    /// that never logged a key are left out).
+    async fn metric_summaries(
+        &self,
+        ids: &[RunId],
+        keys: &[String],
+    ) -> Result<Vec<crate::model::MetricSummary>>;
+
     /// A run's full features, its diff against its primary parent, and its
     /// parents.
     async fn run_features(&self, id: &RunId) -> Result<crate::graph::RunFeatures>;
+
+    /// The full features of many runs at once (`{}` for a run without
+    /// any), in the order asked; for tables with feature columns.
+    async fn feature_trees(&self, ids: &[RunId]) -> Result<Vec<(RunId, serde_json::Value)>>;
 
     /// Every change of a run's parents made after its creation, oldest
     /// first.

@@ -167,6 +167,13 @@ pub enum ProjectCommand {
         /// Remove the naming rule
         #[arg(long, conflicts_with = "naming_pattern")]
         clear_naming: bool,
+        /// The metrics that judge runs, KEY:min|max[:last|best|average]
+        /// (repeatable; replaces the list), e.g. val_loss:min:best
+        #[arg(long = "key-metric", value_name = "SPEC")]
+        key_metrics: Vec<String>,
+        /// Remove the key metrics
+        #[arg(long, conflicts_with = "key_metrics")]
+        clear_key_metrics: bool,
     },
 }
 

@@ -18,8 +18,12 @@ pub async fn run(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
             parent_from,
             enforce_naming,
             clear_naming,
+            key_metrics,
+            clear_key_metrics,
         } => {
-            let settings = if clear_naming || naming_pattern.is_some() {
+            let mut settings = ctx.store.project_settings(&name).await?;
+            let mut changed = false;
+            if clear_naming || naming_pattern.is_some() {
                 let parent_from: runlore_core::ParentFrom =
                     serde_json::from_value(serde_json::Value::String(parent_from.clone()))
                         .map_err(|_| {
@@ -27,16 +31,23 @@ pub async fn run(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
                                 "--parent-from must be group, explicit or none, not '{parent_from}'"
                             ))
                         })?;
-                let naming = naming_pattern.map(|pattern| runlore_core::NamingRule {
+                settings.naming = naming_pattern.map(|pattern| runlore_core::NamingRule {
                     pattern,
                     parent_from,
                     enforce: enforce_naming,
                 });
-                let new = runlore_core::ProjectSettings { naming };
-                ctx.store.set_project_settings(&name, new).await?
-            } else {
-                ctx.store.project_settings(&name).await?
-            };
+                changed = true;
+            }
+            if clear_key_metrics || !key_metrics.is_empty() {
+                settings.key_metrics = key_metrics
+                    .iter()
+                    .map(|spec| parse_key_metric(spec))
+                    .collect::<Result<_>>()?;
+                changed = true;
+            }
+            if changed {
+                settings = ctx.store.set_project_settings(&name, settings).await?;
+            }
             output::print_json(&settings)
         }
         ProjectCommand::Create { name, description } => {
@@ -138,5 +149,63 @@ pub fn first_line(text: &str) -> String {
         format!("{head}…")
     } else {
         line.to_owned()
+    }
+}
+
+/// `val_loss:min:best` → a key metric (aggregation `last` when omitted).
+fn parse_key_metric(spec: &str) -> Result<runlore_core::KeyMetric> {
+    let mut parts = spec.split(':');
+    let key = parts.next().unwrap_or_default().to_owned();
+    let word = |text: Option<&str>, default: &str| text.unwrap_or(default).to_ascii_lowercase();
+    let direction = match word(parts.next(), "").as_str() {
+        "min" => runlore_core::MetricGoal::Min,
+        "max" => runlore_core::MetricGoal::Max,
+        _ => {
+            return Err(runlore_core::Error::invalid(format!(
+                "--key-metric '{spec}': write KEY:min or KEY:max, optionally :last, :best or :average"
+            ))
+            .into());
+        }
+    };
+    let aggregation = match word(parts.next(), "last").as_str() {
+        "last" => runlore_core::MetricAggregation::Last,
+        "best" => runlore_core::MetricAggregation::Best,
+        "average" | "avg" | "mean" => runlore_core::MetricAggregation::Average,
+        other => {
+            return Err(runlore_core::Error::invalid(format!(
+                "--key-metric '{spec}': aggregation must be last, best or average, not '{other}'"
+            ))
+            .into());
+        }
+    };
+    if parts.next().is_some() {
+        return Err(runlore_core::Error::invalid(format!(
+            "--key-metric '{spec}' has too many parts"
+        ))
+        .into());
+    }
+    Ok(runlore_core::KeyMetric {
+        key,
+        direction,
+        aggregation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_metric_specs_parse_with_a_default_aggregation() {
+        let m = parse_key_metric("val_loss:min:best").expect("spec");
+        assert_eq!(m.key, "val_loss");
+        assert_eq!(m.direction, runlore_core::MetricGoal::Min);
+        assert_eq!(m.aggregation, runlore_core::MetricAggregation::Best);
+        let m = parse_key_metric("acc:MAX").expect("spec");
+        assert_eq!(m.aggregation, runlore_core::MetricAggregation::Last);
+        for bad in ["acc", "acc:up", "acc:max:median", "acc:max:last:x"] {
+            let err = parse_key_metric(bad).expect_err(bad);
+            assert!(err.to_string().contains(bad), "{err}");
+        }
     }
 }

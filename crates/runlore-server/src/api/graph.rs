@@ -196,3 +196,54 @@ pub async fn differing(
         paths: runlore_core::graph::differing_paths(&trees),
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct RunIds {
+    /// At most 10,000 runs.
+    run_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunTree {
+    #[schema(value_type = String)]
+    run_id: runlore_core::RunId,
+    #[schema(value_type = Object)]
+    features: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunTrees {
+    items: Vec<RunTree>,
+}
+
+/// Most runs one batch request may name.
+pub const MAX_BATCH_RUNS: usize = 10_000;
+
+pub fn run_ids_of(ids: &[String]) -> ApiResult<Vec<runlore_core::RunId>> {
+    if ids.len() > MAX_BATCH_RUNS {
+        return Err(ApiError::invalid(format!(
+            "at most {MAX_BATCH_RUNS} runs per request, got {}",
+            ids.len()
+        )));
+    }
+    ids.iter().map(|id| run_id(id)).collect()
+}
+
+#[utoipa::path(post, path = "/api/v1/runs/features/batch", tag = "graph",
+    request_body = RunIds,
+    responses((status = 200, body = RunTrees), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn feature_trees(
+    State(state): State<AppState>,
+    Json(body): Json<RunIds>,
+) -> ApiResult<axum::Json<RunTrees>> {
+    let ids = run_ids_of(&body.run_ids)?;
+    let items = state
+        .store
+        .feature_trees(&ids)
+        .await?
+        .into_iter()
+        .map(|(run_id, features)| RunTree { run_id, features })
+        .collect();
+    Ok(axum::Json(RunTrees { items }))
+}

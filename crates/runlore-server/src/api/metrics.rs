@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::runs::run_id;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Path, Query};
+use crate::extract::{Json, Path, Query};
 
 #[derive(Serialize, ToSchema)]
 pub struct MetricKeys {
@@ -149,4 +149,38 @@ fn binary(points: &[HistoryPoint], total: usize, downsampled: bool) -> Response 
         HeaderValue::from_static(if downsampled { "true" } else { "false" }),
     );
     response
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SummaryRequest {
+    /// At most 10,000 runs.
+    run_ids: Vec<String>,
+    /// At most 20 metric keys.
+    keys: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Summaries {
+    items: Vec<runlore_core::MetricSummary>,
+}
+
+const MAX_SUMMARY_KEYS: usize = 20;
+
+#[utoipa::path(post, path = "/api/v1/runs/metric-summaries", tag = "metrics",
+    request_body = SummaryRequest,
+    responses((status = 200, body = Summaries), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn summaries(
+    State(state): State<AppState>,
+    Json(body): Json<SummaryRequest>,
+) -> ApiResult<axum::Json<Summaries>> {
+    let ids = super::graph::run_ids_of(&body.run_ids)?;
+    if body.keys.len() > MAX_SUMMARY_KEYS {
+        return Err(ApiError::invalid(format!(
+            "at most {MAX_SUMMARY_KEYS} metric keys per request, got {}",
+            body.keys.len()
+        )));
+    }
+    let items = state.store.metric_summaries(&ids, &body.keys).await?;
+    Ok(axum::Json(Summaries { items }))
 }

@@ -82,6 +82,8 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
         .route("/runs/{id}/ancestors", get(graph::ancestors))
         .route("/runs/{id}/descendants", get(graph::descendants))
         .route("/runs/features/differing", post(graph::differing))
+        .route("/runs/features/batch", post(graph::feature_trees))
+        .route("/runs/metric-summaries", post(metrics::summaries))
         .route("/projects/{name}/graph", get(graph::project_graph))
         .route("/runs/{id}/diff/{other}", get(graph::diff))
         .route("/runs/{id}/metrics", get(metrics::keys))

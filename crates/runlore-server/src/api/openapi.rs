@@ -50,6 +50,8 @@ use super::{artifacts, experiments, graph, lineage, metrics, projects, runs};
         graph::descendants,
         graph::project_graph,
         graph::differing,
+        graph::feature_trees,
+        metrics::summaries,
         lineage::lineage,
         lineage::verify,
         lineage::gc,

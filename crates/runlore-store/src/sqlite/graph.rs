@@ -262,6 +262,34 @@ pub fn features(conn: &Connection, id: &RunId) -> Result<RunFeatures> {
     })
 }
 
+pub fn feature_trees(conn: &Connection, ids: &[RunId]) -> Result<Vec<(RunId, Value)>> {
+    let list = Value::Array(ids.iter().map(|i| Value::String(i.to_string())).collect());
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT r.uuid, f.full FROM runs r LEFT JOIN run_features f ON f.run_id = r.id
+             WHERE r.uuid IN (SELECT value FROM json_each(?1))",
+        )
+        .map_err(db_err)?;
+    let mut found = std::collections::HashMap::new();
+    let mut rows = stmt.query([list.to_string()]).map_err(db_err)?;
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let uuid: String = row.get(0).map_err(db_err)?;
+        let full: Option<String> = row.get(1).map_err(db_err)?;
+        let tree = match full {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::internal(format!("stored features are not JSON: {e}")))?,
+            None => json!({}),
+        };
+        found.insert(uuid, tree);
+    }
+    ids.iter()
+        .map(|id| match found.remove(id.as_str()) {
+            Some(tree) => Ok((id.clone(), tree)),
+            None => Err(Error::not_found("run", id)),
+        })
+        .collect()
+}
+
 /// The run reached by following first `derived_from` parents upwards.
 /// Edges cannot form cycles, and the walk is bounded by the deepest
 /// lineage the graph allows anyway.

@@ -162,6 +162,7 @@ fn ingest(
         return Ok((0, received));
     }
     update_latest(tx, run, key_id, &points)?;
+    super::summaries::add(tx, run, key_id, &points)?;
 
     let tail: Option<(i64, usize, i64, Vec<u8>)> = tx
         .prepare_cached(

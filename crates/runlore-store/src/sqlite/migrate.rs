@@ -38,10 +38,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "lineage",
         sql: include_str!("../../migrations/sqlite/0005_lineage.sql"),
     },
+    Migration {
+        version: 6,
+        name: "metric_summaries",
+        sql: include_str!("../../migrations/sqlite/0006_metric_summaries.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 5;
+pub const LATEST_VERSION: i64 = 6;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather

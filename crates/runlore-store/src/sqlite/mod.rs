@@ -14,6 +14,7 @@ mod models;
 mod projects;
 mod runs;
 mod search;
+mod summaries;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -294,6 +295,20 @@ impl MetadataStore for SqliteStore {
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>> {
         let id = id.clone();
         self.read(move |c| metrics::keys(c, &id)).await
+    }
+
+    async fn feature_trees(&self, ids: &[RunId]) -> Result<Vec<(RunId, serde_json::Value)>> {
+        let ids = ids.to_vec();
+        self.read(move |c| graph::feature_trees(c, &ids)).await
+    }
+
+    async fn metric_summaries(
+        &self,
+        ids: &[RunId],
+        keys: &[String],
+    ) -> Result<Vec<runlore_core::MetricSummary>> {
+        let (ids, keys) = (ids.to_vec(), keys.to_vec());
+        self.read(move |c| summaries::read(c, &ids, &keys)).await
     }
 
     async fn run_features(&self, id: &RunId) -> Result<runlore_core::RunFeatures> {

@@ -134,9 +134,7 @@ pub fn set_settings(
     name: &str,
     settings: &ProjectSettings,
 ) -> Result<ProjectSettings> {
-    if let Some(rule) = &settings.naming {
-        rule.compile()?;
-    }
+    settings.validate()?;
     let text = serde_json::to_string(settings)
         .map_err(|e| Error::internal(format!("cannot encode project settings: {e}")))?;
     let changed = conn
