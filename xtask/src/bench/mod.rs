@@ -2,6 +2,7 @@
 //! against a release build of the real server over loopback HTTP. Figures
 //! are printed as a Markdown table for docs/benchmarks.md.
 
+mod artifacts;
 mod graph;
 mod http;
 mod workloads;
@@ -20,6 +21,7 @@ pub struct Sizes {
     pub batch_points: usize,
     pub search_runs: usize,
     pub graph_runs: usize,
+    pub artifact_bytes: u64,
     pub repeats: usize,
 }
 
@@ -31,6 +33,7 @@ impl Sizes {
                 batch_points: 10_000,
                 search_runs: 2_000,
                 graph_runs: 1_000,
+                artifact_bytes: 128 << 20,
                 repeats: 3,
             }
         } else {
@@ -39,6 +42,7 @@ impl Sizes {
                 batch_points: 10_000,
                 search_runs: 100_000,
                 graph_runs: 10_000,
+                artifact_bytes: 1 << 30,
                 repeats: 15,
             }
         }
@@ -141,7 +145,7 @@ pub fn run(quick: bool) -> Result<()> {
     let idle_rss = rss_bytes(server.child.id());
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime
-        .block_on(workloads::all(&server.url, &sizes, startup))
+        .block_on(workloads::all(&server.url, &sizes, startup, &data_dir))
         .map(|mut report| {
             let mb = |b: Option<u64>| b.map_or("n/a".to_owned(), |b| format!("{:.1} MB", b as f64 / 1e6));
             report.push_str(&format!(

@@ -11,7 +11,12 @@ use super::http::{Api, encode};
 /// Requests in flight at once while ingesting or populating.
 const CONCURRENCY: usize = 4;
 
-pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> {
+pub async fn all(
+    url: &str,
+    sizes: &Sizes,
+    startup: Duration,
+    scratch: &std::path::Path,
+) -> Result<String> {
     let api = Api::new(url)?;
     let mut rows = vec![row(
         "server start (process spawn → listening)",
@@ -159,6 +164,8 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
         "< 100 ms",
     ));
 
+    rows.extend(super::artifacts::rows(&api, url, sizes, scratch).await?);
+
     let mut out = String::from("| workload | measured (median) | budget |\n|---|---|---|\n");
     for r in rows {
         out.push_str(&r);
@@ -167,7 +174,7 @@ pub async fn all(url: &str, sizes: &Sizes, startup: Duration) -> Result<String> 
     Ok(out)
 }
 
-fn row(what: &str, figure: String, budget: &str) -> String {
+pub(super) fn row(what: &str, figure: String, budget: &str) -> String {
     format!("| {what} | {figure} | {budget} |")
 }
 
@@ -175,7 +182,7 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-async fn median_of<F, Fut>(repeats: usize, mut f: F) -> Result<Duration>
+pub(super) async fn median_of<F, Fut>(repeats: usize, mut f: F) -> Result<Duration>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<usize>>,

@@ -49,31 +49,42 @@ const DATASET_ROWS: &str = "SELECT run_id, sha256, path, 0, '', 0, source, creat
      WHERE {filter}";
 
 /// Every artifact row and dataset input matching `filter` (a condition on
-/// `run_id` and `sha256` with one parameter, `?1`).
+/// `run_id` and `sha256` with one parameter, `?1`), in one statement that
+/// may start with a `WITH` clause the filter uses.
 fn touches(conn: &Connection, filter: &str, arg: impl rusqlite::ToSql) -> Result<Vec<Touch>> {
-    let mut out = Vec::new();
-    for select in [ARTIFACT_ROWS, DATASET_ROWS] {
-        let sql = select.replace("{filter}", filter);
-        let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
-        let rows = stmt
-            .query_map([&arg], |r| {
-                Ok(Touch {
-                    run: r.get(0)?,
-                    sha256: r.get(1)?,
-                    path: r.get(2)?,
-                    size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                    media_type: r.get(4)?,
-                    output: r.get(5)?,
-                    uri: r.get(6)?,
-                    time: r.get(7)?,
-                })
-            })
-            .map_err(db_err)?;
-        for row in rows {
-            out.push(row.map_err(db_err)?);
-        }
+    touches_with(conn, "", filter, true, arg)
+}
+
+fn touches_with(
+    conn: &Connection,
+    with: &str,
+    filter: &str,
+    datasets: bool,
+    arg: impl rusqlite::ToSql,
+) -> Result<Vec<Touch>> {
+    let mut sql = format!("{with} {}", ARTIFACT_ROWS.replace("{filter}", filter));
+    if datasets {
+        sql = format!(
+            "{sql} UNION ALL {}",
+            DATASET_ROWS.replace("{filter}", filter)
+        );
     }
-    Ok(out)
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt
+        .query_map([&arg], |r| {
+            Ok(Touch {
+                run: r.get(0)?,
+                sha256: r.get(1)?,
+                path: r.get(2)?,
+                size: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                media_type: r.get(4)?,
+                output: r.get(5)?,
+                uri: r.get(6)?,
+                time: r.get(7)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db_err)
 }
 
 fn json_list<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
@@ -178,38 +189,47 @@ fn trace(
     direction: TraceDirection,
     max_depth: u32,
 ) -> Result<LineageGraph> {
-    let recursive = match direction {
-        TraceDirection::Up => {
+    // Datasets known by SHA-256 are rare; without any, the recursion
+    // skips their branch (a third of its lookups).
+    let datasets: bool = conn
+        .prepare_cached(&format!(
+            "SELECT EXISTS ({})",
+            DATASET_ROWS.replace("{filter}", "1")
+        ))
+        .map_err(db_err)?
+        .query_row([], |r| r.get(0))
+        .map_err(db_err)?;
+    let (artifact_step, dataset_step) = match direction {
+        TraceDirection::Up => (
             "SELECT i.sha256 FROM reach r
                JOIN artifacts o ON o.sha256 = r.sha AND o.direction = 'output' AND o.run_id IS NOT NULL
-               JOIN artifacts i ON i.run_id = o.run_id AND i.direction = 'input'
-             UNION
-             SELECT d.digest FROM reach r
+               JOIN artifacts i ON i.run_id = o.run_id AND i.direction = 'input'",
+            "SELECT d.digest FROM reach r
                JOIN artifacts o ON o.sha256 = r.sha AND o.direction = 'output' AND o.run_id IS NOT NULL
-               JOIN run_inputs d ON d.run_id = o.run_id"
-        }
-        TraceDirection::Down => {
+               JOIN run_inputs d ON d.run_id = o.run_id",
+        ),
+        TraceDirection::Down => (
             "SELECT o.sha256 FROM reach r
                JOIN artifacts i ON i.sha256 = r.sha AND i.direction = 'input' AND i.run_id IS NOT NULL
-               JOIN artifacts o ON o.run_id = i.run_id AND o.direction = 'output'
-             UNION
-             SELECT o.sha256 FROM reach r
+               JOIN artifacts o ON o.run_id = i.run_id AND o.direction = 'output'",
+            "SELECT o.sha256 FROM reach r
                JOIN run_inputs d ON d.digest = r.sha
-               JOIN artifacts o ON o.run_id = d.run_id AND o.direction = 'output'"
-        }
+               JOIN artifacts o ON o.run_id = d.run_id AND o.direction = 'output'",
+        ),
     };
-    let sql =
-        format!("WITH RECURSIVE reach(sha) AS (SELECT ?1 UNION {recursive}) SELECT sha FROM reach");
-    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
-    let reach: Vec<String> = stmt
-        .query_map([start.as_str()], |r| r.get(0))
-        .map_err(db_err)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(db_err)?;
-    let all = touches(
+    let recursive = if datasets {
+        format!("{artifact_step} UNION {dataset_step}")
+    } else {
+        artifact_step.to_owned()
+    };
+    // One statement: the reachable blobs, then every row on them.
+    let with = format!("WITH RECURSIVE reach(sha) AS (SELECT ?1 UNION {recursive})");
+    let all = touches_with(
         conn,
-        "sha256 IN (SELECT value FROM json_each(?1))",
-        json_list(&reach),
+        &with,
+        "sha256 IN (SELECT sha FROM reach)",
+        datasets,
+        start.as_str(),
     )?;
     if all.is_empty() {
         return Err(Error::new(
