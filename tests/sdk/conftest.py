@@ -114,3 +114,10 @@ def sync(server, path):
     done = subprocess.run([str(runlore_bin()), "sync", str(path), "--server", server.url],
                           capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture(autouse=True)
+def _no_code_snapshots(monkeypatch):
+    """Runs started by tests would snapshot the repository they run in;
+    test_snapshot.py turns snapshots back on in a repository of its own."""
+    monkeypatch.setenv("RUNLORE_SNAPSHOT", "0")

@@ -280,6 +280,17 @@ pub enum RunCommand {
         #[arg(long)]
         save: bool,
     },
+    /// Capture the code under DIR (default: here) as RUN's snapshot, so
+    /// `run restore --to` can rebuild it; the Python SDK runs this at init
+    Snapshot {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Wait up to this many seconds for the run to exist (the SDK
+        /// creates its run in the background)
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        wait: u64,
+    },
     /// What changed in the features from run A to run B (RFC 6902 operations)
     Diff { a: String, b: String },
     /// A run's features: the full tree, its diff against the primary parent,

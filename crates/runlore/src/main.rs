@@ -21,6 +21,7 @@ mod run_create;
 mod run_files;
 mod server;
 mod snapshot;
+mod snapshot_cmd;
 mod sync;
 
 use std::process::ExitCode;

@@ -39,6 +39,9 @@ pub async fn run(ctx: &Ctx, command: RunCommand) -> Result<()> {
         RunCommand::Restore { id, to: Some(dir) } => crate::restore::restore(ctx, &id, &dir).await,
         RunCommand::Rerun(args) => crate::restore::rerun(ctx, args).await,
         RunCommand::Env { id, build } => crate::restore::build_env(ctx, &id, &build).await,
+        RunCommand::Snapshot { id, dir, wait } => {
+            crate::snapshot_cmd::run(ctx, &id, dir.as_deref(), wait).await
+        }
         RunCommand::Report { id, output, save } => {
             crate::report::run(ctx, &id, output.as_deref(), save).await
         }

@@ -16,7 +16,7 @@ import sys
 GIT_TIMEOUT_S = 3
 
 
-PARTS = ("system", "gpus", "git", "packages")
+PARTS = ("system", "gpus", "git", "packages", "code")
 DIFF_LIMIT = 10 * 1024 * 1024
 
 
@@ -152,3 +152,43 @@ def git_diff():
         return None
     data = (diff + "\n").encode()
     return data[:DIFF_LIMIT]
+
+
+def runlore_binary():
+    """The `runlore` program for code snapshots: `$RUNLORE_BIN`, else the
+    one on PATH; None when there is neither."""
+    named = os.environ.get("RUNLORE_BIN", "").strip()
+    if named:
+        return named if os.access(named, os.X_OK) else None
+    import shutil
+
+    return shutil.which("runlore")
+
+
+def start_code_snapshot(server, run_id, log_path):
+    """Starts `runlore run snapshot` in the background: the code under the
+    working directory becomes the run's snapshot (tracked, modified and
+    untracked files, content-addressed), so `runlore run restore --to`
+    can rebuild it. Never blocks and never fails the run: without the
+    program it returns None, and the program's messages go to `log_path`."""
+    import subprocess
+
+    if os.environ.get("RUNLORE_SNAPSHOT", "").strip() == "0":
+        return None
+    binary = runlore_binary()
+    if not binary:
+        return None
+    try:
+        log = open(log_path, "ab")
+    except OSError:
+        return None
+    with log:
+        try:
+            return subprocess.Popen(
+                [binary, "--server", server, "run", "snapshot", run_id,
+                 "--dir", os.getcwd(), "--wait", "120"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,
+            )
+        except OSError:
+            return None

@@ -164,6 +164,12 @@ class Run:
             self._items.append((BYTES, _capture.packages().encode(), PACKAGES_ARTIFACT, None))
         if diff:
             self._items.append((BYTES, diff, GIT_DIFF_ARTIFACT, None))
+        # The code as it is now, stored by `runlore run snapshot` in the
+        # background (the run may not be on the server yet: it waits).
+        self._snapshot = None
+        if "code" in wanted:
+            self._snapshot = _capture.start_code_snapshot(
+                server, self.id, self.journal.folder / "snapshot.log")
         self._system = None
         if system_metrics:
             self._system = _system.SystemSampler(self, system_interval)
@@ -413,7 +419,10 @@ def init(project="default", experiment="Default", name=None, *, features=None, t
 
     `capture` records the environment: True (all), False (nothing) or a
     dict turning parts off, e.g. `{"git": False, "packages": False}` (parts:
-    system, gpus, git, packages).
+    system, gpus, git, packages, code). `code` stores a snapshot of the
+    working tree (with untracked files) through the `runlore` program
+    (`$RUNLORE_BIN` or on PATH), so `runlore run restore RUN --to DIR`
+    rebuilds it; without the program only git's commit and diff are kept.
 
     `system_metrics=True` samples CPU, memory and GPU use every
     `system_interval` seconds as `system.*` metrics. `sync_tensorboard=True`
