@@ -94,6 +94,10 @@ pub enum Command {
     Lineage(crate::lineage::LineageCommand),
     /// Remove stored files no run refers to (a dry run unless --apply)
     Gc(crate::lineage::GcArgs),
+    /// Seed a demo project (default `demo`): a DAG of runs with features,
+    /// metrics, artifacts, a failed and a planned run; leaves an existing
+    /// project alone
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod artifact;
 mod artifact_diff;
 mod cli;
 mod config;
+mod demo;
 mod exec;
 mod experiment;
 mod features;
@@ -124,6 +125,7 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Artifact(c) => artifact::run(&ctx, c).await,
         Command::Lineage(c) => lineage::run(&ctx, c).await,
         Command::Gc(args) => lineage::gc(&ctx, args).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Server(_) | Command::Config(_) => Ok(()),
     }
 }
