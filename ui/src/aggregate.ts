@@ -1,17 +1,10 @@
-// Key metric aggregations over a run's history (the runs API returns only
-// the latest value): best survives the server's downsampling exactly (each
-// bucket keeps its min and max); an average is exact when the whole history
-// is read, approximate (≈) from a downsampled one.
+// Key metric aggregations: "last" is the latest value the runs list already
+// carries; "best" (min or max by direction) and "average" (mean) come from
+// the server's metric summaries (POST /runs/metric-summaries), one request
+// for up to 10,000 runs and 20 keys.
 
 import { api } from "./api/client";
-import type { KeyMetric } from "./util";
-
-export const FULL_READ_LIMIT = 200_000;
-
-export interface Aggregated {
-  value?: number;
-  approximate: boolean;
-}
+import type { KeyMetric, MetricSummary } from "./api/types";
 
 export function aggregate(values: Float64Array, how: KeyMetric["aggregation"], direction: "min" | "max"): number | undefined {
   let best: number | undefined;
@@ -30,13 +23,37 @@ export function aggregate(values: Float64Array, how: KeyMetric["aggregation"], d
   return last;
 }
 
-export async function aggregateRun(runId: string, metric: KeyMetric): Promise<Aggregated> {
-  const sample = await api.history(runId, metric.key, { max_points: 2000 });
-  if (metric.aggregation !== "average" || !sample.downsampled)
-    return { value: aggregate(sample.values, metric.aggregation, metric.direction), approximate: false };
-  if (sample.total <= FULL_READ_LIMIT) {
-    const full = await api.history(runId, metric.key);
-    return { value: aggregate(full.values, "average", metric.direction), approximate: false };
+/** The value a summary gives for a key metric's aggregation. */
+export function summaryValue(s: MetricSummary | undefined, metric: KeyMetric): number | undefined {
+  if (!s || s.count === 0) return undefined;
+  const v = metric.aggregation === "average" ? s.mean : metric.direction === "min" ? s.min : s.max;
+  return v ?? undefined;
+}
+
+/** run id → key → aggregated value, for the key metrics that are not "last". */
+export type Aggregated = Map<string, Map<string, number>>;
+
+export function aggregatedFromSummaries(items: MetricSummary[], metrics: KeyMetric[]): Aggregated {
+  const byKey = new Map(metrics.map((m) => [m.key, m]));
+  const out: Aggregated = new Map();
+  for (const s of items) {
+    const metric = byKey.get(s.key);
+    if (!metric) continue;
+    const v = summaryValue(s, metric);
+    if (v === undefined) continue;
+    let m = out.get(s.run_id);
+    if (!m) out.set(s.run_id, (m = new Map()));
+    m.set(s.key, v);
   }
-  return { value: aggregate(sample.values, "average", metric.direction), approximate: true };
+  return out;
+}
+
+export async function aggregateRuns(runIds: string[], metrics: KeyMetric[]): Promise<Aggregated> {
+  const wanted = metrics.filter((m) => m.aggregation !== "last");
+  if (wanted.length === 0 || runIds.length === 0) return new Map();
+  const items = await api.metricSummaries(
+    runIds,
+    wanted.map((m) => m.key),
+  );
+  return aggregatedFromSummaries(items, wanted);
 }

@@ -1,4 +1,6 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { api } from "./api/client";
+import type { KeyMetric } from "./api/types";
 
 export interface Async<T> {
   data?: T;
@@ -36,4 +38,10 @@ export function useThemeName(): string {
     return () => observer.disconnect();
   }, []);
   return theme;
+}
+
+/** A project's key metrics, from its settings on the server. */
+export function useKeyMetrics(project: string): KeyMetric[] {
+  const settings = useAsync(() => api.settings(project).catch(() => ({ key_metrics: [] })), [project]);
+  return useMemo(() => settings.data?.key_metrics ?? [], [settings.data]);
 }

@@ -3,7 +3,7 @@
 import { useCallback } from "react";
 import { useSearchParams } from "react-router";
 import { num } from "./api/client";
-import type { LatestMetric, Run, WireNumber } from "./api/types";
+import type { KeyMetric, LatestMetric, Run, WireNumber } from "./api/types";
 
 /** How a number is shown: NaN and ±∞ spelled out, missing as an em dash. */
 export function fmtNum(v: number | undefined | null): string {
@@ -123,15 +123,11 @@ export function splitList(v: string): string[] {
   return v ? v.split(",").filter(Boolean) : [];
 }
 
-/** Key metrics of a project. The server has no field for them yet, so they
- * live in this browser (localStorage), per project. */
-export interface KeyMetric {
-  key: string;
-  direction: "min" | "max";
-  aggregation: "last" | "best" | "average";
-}
+export type { KeyMetric } from "./api/types";
 
-export function loadKeyMetrics(project: string): KeyMetric[] {
+/** Key metrics an earlier version kept in this browser (before the server
+ * had a field for them); read once to offer moving them to the server. */
+export function legacyKeyMetrics(project: string): KeyMetric[] {
   try {
     const raw = localStorage.getItem(`runlore.keyMetrics.${project}`);
     return raw ? (JSON.parse(raw) as KeyMetric[]) : [];
@@ -140,8 +136,28 @@ export function loadKeyMetrics(project: string): KeyMetric[] {
   }
 }
 
-export function saveKeyMetrics(project: string, metrics: KeyMetric[]) {
-  localStorage.setItem(`runlore.keyMetrics.${project}`, JSON.stringify(metrics));
+export function forgetLegacyKeyMetrics(project: string) {
+  localStorage.removeItem(`runlore.keyMetrics.${project}`);
+}
+
+/** A JSON Pointer as a dotted feature path (`/model/lr` → `model.lr`). */
+export function dottedPath(pointer: string): string {
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .join(".");
+}
+
+/** A feature tree flattened to dotted paths and display strings. */
+export function flattenFeatures(tree: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (tree === null || typeof tree !== "object") return out;
+  for (const [pointer, value] of leaves(tree)) {
+    if (pointer === "") continue;
+    out[dottedPath(pointer)] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
 }
 
 export function shortId(id: string): string {

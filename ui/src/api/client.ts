@@ -5,6 +5,10 @@
 import { decodeHistory } from "./binary";
 import type {
   ArtifactEntry,
+  ArtifactFile,
+  DiffLine,
+  Lineage,
+  MetricSummary,
   Features,
   Graph,
   History,
@@ -169,6 +173,43 @@ export const api = {
     const total = Number(response.headers.get("x-runlore-total") ?? decoded.steps.length);
     const downsampled = response.headers.get("x-runlore-downsampled") === "true";
     return { ...decoded, total, downsampled };
+  },
+
+  /** Count/min/max/mean of `keys` for each run, 10,000 runs a request. */
+  async metricSummaries(runIds: string[], keys: string[]): Promise<MetricSummary[]> {
+    const out: MetricSummary[] = [];
+    for (let i = 0; i < runIds.length; i += 10_000)
+      for (let j = 0; j < keys.length; j += 20) {
+        const body = { run_ids: runIds.slice(i, i + 10_000), keys: keys.slice(j, j + 20) };
+        out.push(...(await json<{ items: MetricSummary[] }>("runs/metric-summaries", "POST", body)).items);
+      }
+    return out;
+  },
+  /** Full feature trees of many runs, 10,000 a request. */
+  async featuresBatch(runIds: string[]): Promise<{ run_id: string; features: unknown }[]> {
+    const out: { run_id: string; features: unknown }[] = [];
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const body = { run_ids: runIds.slice(i, i + 10_000) };
+      out.push(...(await json<{ items: { run_id: string; features: unknown }[] }>("runs/features/batch", "POST", body)).items);
+    }
+    return out;
+  },
+  artifactFiles: (id: string) =>
+    json<{ files: ArtifactFile[] }>(`runs/${enc(id)}/artifacts${query({ recursive: "true" })}`).then((r) => r.files),
+  lineage: (run: string) => json<Lineage>(`lineage${query({ run })}`),
+  lineageUrl: (run: string, format: "prov-json" | "prov-n") => `${BASE}/lineage${query({ run, format })}`,
+  artifactDiff: (a: string, b: string, path: string) =>
+    json<{ changed: { path: string; lines?: DiffLine[] | null }[]; unchanged: number }>(
+      `runs/${enc(a)}/artifact-diff/${enc(b)}${query({ path })}`,
+    ),
+  /** An artifact's text, or null when the run has no such file. */
+  async artifactTextOrNull(id: string, path: string): Promise<string | null> {
+    try {
+      return await api.artifactText(id, path, Infinity);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
   },
 
   artifacts: (id: string, path = "") =>

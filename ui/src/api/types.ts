@@ -19,9 +19,74 @@ export interface NamingRule {
   enforce: boolean;
 }
 
+/** A metric that judges a project's runs (kept in the project's settings). */
+export interface KeyMetric {
+  key: string;
+  direction: "min" | "max";
+  aggregation: "last" | "best" | "average";
+}
+
 export interface ProjectSettings {
   naming?: NamingRule | null;
+  key_metrics?: KeyMetric[];
   [other: string]: unknown;
+}
+
+/** Count, min, max and mean over a run's finite values of one metric. */
+export interface MetricSummary {
+  run_id: string;
+  key: string;
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+/** An artifact row (the recursive listing). */
+export interface ArtifactFile {
+  path: string;
+  sha256: string;
+  size: number;
+  media_type: string;
+  direction: "input" | "output";
+  step: number | null;
+  created_at: number;
+}
+
+export interface LineageActivity {
+  run_id: string;
+  name: string;
+  project: string;
+  experiment: string;
+  status: RunStatus;
+  user?: string;
+  start_time?: number | null;
+  end_time?: number | null;
+}
+
+export interface LineageEntity {
+  sha256: string;
+  size: number;
+  media_type: string;
+  paths: string[];
+  uri?: string | null;
+}
+
+export interface Lineage {
+  activities: LineageActivity[];
+  entities: LineageEntity[];
+  agents: { kind: string; name: string }[];
+  used: { run_id: string; sha256: string; path: string; time: number }[];
+  generated: { run_id: string; sha256: string; path: string; time: number }[];
+  informed: { run_id: string; informant: string; kind: string }[];
+  associations: unknown[];
+}
+
+export interface DiffLine {
+  tag: "equal" | "delete" | "insert";
+  old_line: number | null;
+  new_line: number | null;
+  text: string;
 }
 
 export interface LatestMetric {

@@ -10,10 +10,10 @@ import type { Run } from "../api/types";
 import { fmtDuration, fmtTime, type KeyMetric, metricMap } from "../util";
 import { Num, Status } from "./common";
 
-export type ColumnKind = "attr" | "metric" | "param" | "tag";
+export type ColumnKind = "attr" | "metric" | "param" | "tag" | "feature";
 
 export interface Column {
-  id: string; // "metric:loss", "param:lr", "attr:status"
+  id: string; // "metric:loss", "param:lr", "attr:status", "feature:model.lr"
   kind: ColumnKind;
   key: string;
   label: string;
@@ -29,7 +29,7 @@ export function parseColumn(id: string): Column {
   const kind = id.slice(0, i) as ColumnKind;
   const key = id.slice(i + 1);
   const label = kind === "attr" ? ATTR_LABELS[key] ?? key : key;
-  const width = kind === "attr" ? ATTR_WIDTHS[key] ?? 120 : 110;
+  const width = kind === "attr" ? ATTR_WIDTHS[key] ?? 120 : kind === "feature" ? 130 : 110;
   return { id, kind, key, label, width };
 }
 
@@ -55,12 +55,37 @@ export function orderField(col: Column): string | undefined {
       return `tags.${quoted}`;
     case "attr":
       return ["status", "start_time", "name"].includes(col.key) ? `attributes.${col.key}` : undefined;
+    case "feature":
+      return undefined; // the server sorts by metrics, params, tags and attributes only
   }
 }
 
-export type Row = { type: "group"; label: string; count: number } | { type: "run"; run: Run; metrics: Map<string, number> };
+export type Row =
+  | { type: "group"; label: string; count: number }
+  | { type: "run"; run: Run; metrics: Map<string, number>; features?: Record<string, string> };
 
-export function groupValue(run: Run, groupBy: string): string {
+/** Features of each run, flattened to dotted paths (`model.lr`). */
+export type FeatureMap = Map<string, Record<string, string>>;
+/** run id → key → aggregated key metric value (best or average). */
+export type AggregatedMap = Map<string, Map<string, number>>;
+
+/** A run's metrics as shown: latest values, with aggregated key metrics in their place. */
+export function shownMetrics(run: Run, aggregated?: AggregatedMap, aggregatedKeys?: Set<string>): Map<string, number> {
+  const m = metricMap(run.metrics);
+  if (aggregatedKeys && aggregatedKeys.size) {
+    const agg = aggregated?.get(run.id);
+    for (const k of aggregatedKeys) {
+      const v = agg?.get(k);
+      if (v === undefined) {
+        // NaN-only histories have no finite summary: keep showing NaN
+        if (!Number.isNaN(m.get(k))) m.delete(k);
+      } else m.set(k, v);
+    }
+  }
+  return m;
+}
+
+export function groupValue(run: Run, groupBy: string, features?: Record<string, string>): string {
   if (!groupBy) return "";
   const col = parseColumn(groupBy);
   switch (col.kind) {
@@ -72,15 +97,26 @@ export function groupValue(run: Run, groupBy: string): string {
       return run.tags[col.key] ?? "(missing)";
     case "metric":
       return String(metricMap(run.metrics).get(col.key) ?? "(missing)");
+    case "feature":
+      return features?.[col.key] ?? "(missing)";
   }
 }
 
-export function buildRows(runs: Run[], groupBy: string): Row[] {
-  const withMetrics = runs.map((run) => ({ type: "run" as const, run, metrics: metricMap(run.metrics) }));
+export function buildRows(
+  runs: Run[],
+  groupBy: string,
+  opts: { aggregated?: AggregatedMap; aggregatedKeys?: Set<string>; features?: FeatureMap } = {},
+): Row[] {
+  const withMetrics = runs.map((run) => ({
+    type: "run" as const,
+    run,
+    metrics: shownMetrics(run, opts.aggregated, opts.aggregatedKeys),
+    features: opts.features?.get(run.id),
+  }));
   if (!groupBy) return withMetrics;
   const groups = new Map<string, typeof withMetrics>();
   for (const r of withMetrics) {
-    const g = groupValue(r.run, groupBy);
+    const g = groupValue(r.run, groupBy, r.features);
     let list = groups.get(g);
     if (!list) groups.set(g, (list = []));
     list.push(r);
@@ -105,13 +141,23 @@ export interface RunsTableProps {
   keyMetrics: KeyMetric[];
   groupBy?: string;
   height?: number;
+  /** Best/average values of key metrics whose aggregation is not "last". */
+  aggregated?: AggregatedMap;
+  features?: FeatureMap;
 }
 
 const ROW_HEIGHT = 29;
 
 export function RunsTable(props: RunsTableProps) {
-  const { runs, columns, selected, baseline, keyMetrics, groupBy = "" } = props;
-  const rows = useMemo(() => buildRows(runs, groupBy), [runs, groupBy]);
+  const { runs, columns, selected, baseline, keyMetrics, groupBy = "", aggregated, features } = props;
+  const aggregatedKeys = useMemo(
+    () => new Set(keyMetrics.filter((k) => k.aggregation !== "last").map((k) => k.key)),
+    [keyMetrics],
+  );
+  const rows = useMemo(
+    () => buildRows(runs, groupBy, { aggregated, aggregatedKeys, features }),
+    [runs, groupBy, aggregated, aggregatedKeys, features],
+  );
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({
     count: rows.length,
@@ -122,8 +168,8 @@ export function RunsTable(props: RunsTableProps) {
   });
   const baseMetrics = useMemo(() => {
     const run = runs.find((r) => r.id === baseline);
-    return run ? metricMap(run.metrics) : undefined;
-  }, [runs, baseline]);
+    return run ? shownMetrics(run, aggregated, aggregatedKeys) : undefined;
+  }, [runs, baseline, aggregated, aggregatedKeys]);
   const directions = useMemo(() => new Map(keyMetrics.map((k) => [k.key, k.direction])), [keyMetrics]);
   const width = 34 + 26 + 220 + columns.reduce((s, c) => s + c.width, 0);
 
@@ -133,9 +179,11 @@ export function RunsTable(props: RunsTableProps) {
         <div className="th" style={{ width: 34 }} />
         <div className="th" style={{ width: 26 }} title="baseline" />
         <HeaderCell label="Name" width={220} field="attributes.name" {...props} />
-        {columns.map((c) => (
-          <HeaderCell key={c.id} label={c.label} width={c.width} field={orderField(c)} kind={c.kind} {...props} />
-        ))}
+        {columns.map((c) => {
+          const how = c.kind === "metric" ? keyMetrics.find((k) => k.key === c.key)?.aggregation : undefined;
+          const label = how && how !== "last" ? `${c.label} (${how})` : c.label;
+          return <HeaderCell key={c.id} label={label} width={c.width} field={orderField(c)} kind={c.kind} {...props} />;
+        })}
       </div>
       <div style={{ height: virtual.getTotalSize(), position: "relative", width }}>
         {virtual.getVirtualItems().map((item) => {
@@ -157,6 +205,7 @@ export function RunsTable(props: RunsTableProps) {
               width={width}
               run={row.run}
               metrics={row.metrics}
+              features={row.features}
               columns={columns}
               selected={selected.has(row.run.id)}
               isBaseline={row.run.id === baseline}
@@ -196,6 +245,7 @@ interface RunRowProps {
   width: number;
   run: Run;
   metrics: Map<string, number>;
+  features?: Record<string, string>;
   columns: Column[];
   selected: boolean;
   isBaseline: boolean;
@@ -270,7 +320,7 @@ const RunRow = memo(function RunRow(p: RunRowProps) {
         </a>
       </div>
       {p.columns.map((c) => (
-        <Cell key={c.id} col={c} run={run} metrics={p.metrics} base={p.baseMetrics} dir={p.directions.get(c.key)} />
+        <Cell key={c.id} col={c} run={run} metrics={p.metrics} features={p.features} base={p.baseMetrics} dir={p.directions.get(c.key)} />
       ))}
     </div>
   );
@@ -280,12 +330,14 @@ function Cell({
   col,
   run,
   metrics,
+  features,
   base,
   dir,
 }: {
   col: Column;
   run: Run;
   metrics: Map<string, number>;
+  features?: Record<string, string>;
   base?: Map<string, number>;
   dir?: "min" | "max";
 }) {
@@ -301,8 +353,9 @@ function Cell({
       );
     }
     case "param":
-    case "tag": {
-      const v = (col.kind === "param" ? run.params : run.tags)[col.key];
+    case "tag":
+    case "feature": {
+      const v = col.kind === "feature" ? features?.[col.key] : (col.kind === "param" ? run.params : run.tags)[col.key];
       return (
         <div className="td" style={style} title={v}>
           {v === undefined ? <span className="missing">—</span> : v}

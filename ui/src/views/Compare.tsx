@@ -8,9 +8,9 @@ import { ErrorBox, Num, Status } from "../components/common";
 import { FeatureDiffTable } from "../components/FeatureDiff";
 import { type ChartOptions, ChartControls, MetricChart } from "../components/MetricChart";
 import { guessDirection } from "../components/RunsTable";
-import { aggregateRun } from "../aggregate";
-import { useAsync } from "../hooks";
-import { loadKeyMetrics, splitList, useQueryParam } from "../util";
+import { aggregateRuns } from "../aggregate";
+import { useAsync, useKeyMetrics } from "../hooks";
+import { splitList, useQueryParam } from "../util";
 
 export function CompareView() {
   const { project = "" } = useParams();
@@ -28,17 +28,13 @@ export function CompareView() {
     );
     return { runs, features, differing };
   }, [runsParam]);
-  const keyMetrics = useMemo(() => loadKeyMetrics(project), [project]);
-  const aggregations = keyMetrics.filter((k) => k.aggregation !== "last");
-  const aggregated = useAsync(
-    () =>
-      Promise.all(
-        aggregations.map((k) =>
-          Promise.all(ids.map((id) => aggregateRun(id, k).catch(() => ({ value: undefined, approximate: false })))),
-        ),
-      ),
-    [runsParam, JSON.stringify(aggregations)],
-  );
+  const keyMetrics = useKeyMetrics(project);
+  const aggregations = useMemo(() => keyMetrics.filter((k) => k.aggregation !== "last"), [keyMetrics]);
+  // best / average over each run's whole history, from the server's summaries
+  const aggregated = useAsync(async () => {
+    const byRun = await aggregateRuns(ids, aggregations);
+    return aggregations.map((k) => ids.map((id) => ({ value: byRun.get(id)?.get(k.key), approximate: false })));
+  }, [runsParam, JSON.stringify(aggregations)]);
 
   if (ids.length < 2)
     return (

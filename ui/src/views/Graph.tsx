@@ -10,8 +10,8 @@ import { api, num } from "../api/client";
 import type { Graph, GraphNode } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { compare, guessDirection } from "../components/RunsTable";
-import { useAsync } from "../hooks";
-import { fmtNum, loadKeyMetrics } from "../util";
+import { useAsync, useKeyMetrics } from "../hooks";
+import { fmtNum } from "../util";
 
 const W = 190;
 const H = 52;
@@ -78,13 +78,14 @@ export function GraphView() {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
+  const keyMetrics = useKeyMetrics(project);
   const keyMetric = useMemo(() => {
-    const configured = loadKeyMetrics(project)[0];
+    const configured = keyMetrics[0];
     if (configured) return { key: configured.key, dir: configured.direction };
     const first = graph.data?.nodes.find((n) => Object.keys(n.metrics).length)?.metrics;
     const key = first ? Object.keys(first).sort()[0] : undefined;
     return key ? { key, dir: guessDirection(key) } : undefined;
-  }, [graph.data, project]);
+  }, [graph.data, keyMetrics]);
   const primaryParent = useMemo(() => {
     const m = new Map<string, string>();
     for (const e of graph.data?.edges ?? []) if (e.position === 0) m.set(e.child, e.parent);

@@ -10,7 +10,9 @@ import { ErrorBox } from "../components/common";
 import { type ChartOptions, ChartControls, MetricChart, type XMode } from "../components/MetricChart";
 import { numericAxes, ParallelCoordinates, ScatterPlot } from "../components/RunPlots";
 import { ATTR_COLUMNS, type Column, columnId, parseColumn, RunsTable } from "../components/RunsTable";
-import { loadKeyMetrics, splitList, useQueryParam, useSetQuery } from "../util";
+import { useKeyMetrics } from "../hooks";
+import { splitList, useQueryParam, useSetQuery } from "../util";
+import { useAggregated, useFeatureColumns } from "./overviewData";
 
 export function FilterBar({
   value,
@@ -79,7 +81,8 @@ export function OverviewView() {
   const [filterError, setFilterError] = useState<string>();
   const [loadError, setLoadError] = useState<Error>();
   const [chooser, setChooser] = useState(false);
-  const keyMetrics = useMemo(() => loadKeyMetrics(project), [project]);
+  const [wantFeatures, setChooserFeatures] = useState(false);
+  const keyMetrics = useKeyMetrics(project);
 
   useEffect(() => {
     const signal = { cancelled: false };
@@ -131,6 +134,9 @@ export function OverviewView() {
     ];
   }, [colsParam, available, keyMetrics]);
   const columns: Column[] = useMemo(() => columnIds.map(parseColumn), [columnIds]);
+  const { aggregated, error: aggregateError } = useAggregated(runs, keyMetrics);
+  const featuresNeeded = chooser || wantFeatures || groupBy.startsWith("feature:") || columnIds.some((c) => c.startsWith("feature:"));
+  const featureColumns = useFeatureColumns(runs, featuresNeeded);
 
   const selected = useMemo(() => new Set(splitList(selParam)), [selParam]);
   const toggle = (id: string) => {
@@ -180,13 +186,20 @@ export function OverviewView() {
     [columnId("attr", "status"), "status"],
     ...available.param.map((p) => [columnId("param", p), `param ${p}`]),
     ...available.tag.map((t) => [columnId("tag", t), `tag ${t}`]),
+    ...featureColumns.paths.map((f) => [columnId("feature", f), `feature ${f}`]),
   ];
+  if (groupBy && !groupChoices.some(([v]) => v === groupBy)) groupChoices.push([groupBy, groupBy.replace(":", " ")]);
 
   return (
     <div>
       <div className="toolbar">
         <FilterBar value={filter} onApply={setFilter} error={filterError} />
-        <select aria-label="group by" value={groupBy} onChange={(e) => setGroupBy(e.target.value)}>
+        <select
+          aria-label="group by"
+          value={groupBy}
+          onFocus={() => featureColumns.features || setChooserFeatures(true)}
+          onChange={(e) => setGroupBy(e.target.value)}
+        >
           {groupChoices.map(([v, l]) => (
             <option key={v} value={v}>
               {l}
@@ -205,10 +218,12 @@ export function OverviewView() {
                   ["metric", available.metric],
                   ["param", available.param],
                   ["tag", available.tag],
+                  ["feature", featureColumns.paths],
                 ] as const
               ).map(([kind, keys]) => (
                 <div key={kind}>
                   <strong>{kind === "attr" ? "attributes" : kind + "s"}</strong>
+                  {kind === "feature" && !featureColumns.features && <div className="muted">loading…</div>}
                   {keys.map((k) => {
                     const id = columnId(kind, k);
                     return (
@@ -250,7 +265,7 @@ export function OverviewView() {
         )}
         <span>· click ☆ to set a baseline; on a row: Space selects, Enter opens, ↑↓ move</span>
       </div>
-      <ErrorBox error={loadError} />
+      <ErrorBox error={loadError ?? aggregateError ?? featureColumns.error} />
       {!loading && runs.length === 0 && !filterError && !loadError && (
         <p className="empty">
           No runs{filter ? " match the filter" : " in this project yet"}. <Link to="/">All projects</Link>
@@ -267,6 +282,8 @@ export function OverviewView() {
         onBaseline={(id) => setBaseline(id === baseline ? "" : id)}
         keyMetrics={keyMetrics}
         groupBy={groupBy}
+        aggregated={aggregated}
+        features={featureColumns.features}
       />
       <section>
         <div className="row" style={{ marginTop: 12 }}>

@@ -1,5 +1,6 @@
 // One run: overview, params, features (tree with the diff against its
-// parent), metrics (charts) and artifacts. The tab is in the URL.
+// parent), metrics (charts), logs (live while running), artifacts, media by
+// step and lineage. The tab is in the URL.
 
 import { useState } from "react";
 import { Link, useParams } from "react-router";
@@ -7,11 +8,14 @@ import { api, num } from "../api/client";
 import { ArtifactBrowser } from "../components/Artifacts";
 import { ErrorBox, Num, Status } from "../components/common";
 import { FeatureTree } from "../components/FeatureTree";
+import { RunMedia } from "../components/Media";
+import { Provenance } from "../components/Provenance";
+import { RunLogs } from "../components/RunLogs";
 import { type ChartOptions, ChartControls, MetricChart } from "../components/MetricChart";
 import { useAsync } from "../hooks";
 import { fmtDuration, fmtTime, shortId, useQueryParam } from "../util";
 
-const TABS = ["overview", "params", "features", "metrics", "artifacts"] as const;
+const TABS = ["overview", "params", "features", "metrics", "logs", "artifacts", "media", "lineage"] as const;
 
 export function RunView() {
   const { id = "" } = useParams();
@@ -44,7 +48,10 @@ export function RunView() {
           {tab === "params" && <KeyValues values={r.params} empty="No params." />}
           {tab === "features" && <Features id={id} />}
           {tab === "metrics" && <Metrics id={id} name={r.name} status={r.status} />}
+          {tab === "logs" && <RunLogs runId={id} />}
           {tab === "artifacts" && <ArtifactBrowser runId={id} project={r.project} />}
+          {tab === "media" && <RunMedia runId={id} />}
+          {tab === "lineage" && <Provenance runId={id} />}
         </>
       )}
     </div>

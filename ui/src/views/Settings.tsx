@@ -1,10 +1,10 @@
 import { useEffect, useState } from "react";
 import { useParams } from "react-router";
 import { api } from "../api/client";
-import type { NamingRule } from "../api/types";
+import type { NamingRule, ProjectSettings } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { useAsync } from "../hooks";
-import { type KeyMetric, loadKeyMetrics, saveKeyMetrics } from "../util";
+import { forgetLegacyKeyMetrics, type KeyMetric, legacyKeyMetrics } from "../util";
 
 export function SettingsView() {
   const { project = "" } = useParams();
@@ -12,11 +12,17 @@ export function SettingsView() {
   const [naming, setNaming] = useState<NamingRule>({ pattern: "", parent_from: "explicit", enforce: false });
   const [saveError, setSaveError] = useState<Error>();
   const [saved, setSaved] = useState(false);
-  const [keys, setKeys] = useState<KeyMetric[]>(() => loadKeyMetrics(project));
+  // the settings as the server last answered (naming and key metrics are saved together)
+  const [current, setCurrent] = useState<ProjectSettings>({});
+  const keys: KeyMetric[] = current.key_metrics ?? [];
+  const [keyError, setKeyError] = useState<Error>();
   const [newKey, setNewKey] = useState("");
+  const legacy = legacyKeyMetrics(project);
 
   useEffect(() => {
-    if (settings.data?.naming) setNaming(settings.data.naming);
+    if (!settings.data) return;
+    setCurrent(settings.data);
+    if (settings.data.naming) setNaming(settings.data.naming);
   }, [settings.data]);
 
   async function save(e: React.FormEvent) {
@@ -24,17 +30,24 @@ export function SettingsView() {
     setSaveError(undefined);
     setSaved(false);
     try {
-      const body = naming.pattern.trim() ? { ...settings.data, naming } : { ...settings.data, naming: null };
-      await api.putSettings(project, body);
+      const body = naming.pattern.trim() ? { ...current, naming } : { ...current, naming: null };
+      setCurrent(await api.putSettings(project, body));
       setSaved(true);
     } catch (err) {
       setSaveError(err as Error);
     }
   }
 
-  function updateKeys(next: KeyMetric[]) {
-    setKeys(next);
-    saveKeyMetrics(project, next);
+  /** Saves the key metrics on the server; its error is shown under the list. */
+  async function updateKeys(next: KeyMetric[]) {
+    setKeyError(undefined);
+    try {
+      setCurrent(await api.putSettings(project, { ...current, key_metrics: next }));
+      return true;
+    } catch (err) {
+      setKeyError(err as Error);
+      return false;
+    }
   }
 
   return (
@@ -84,9 +97,9 @@ export function SettingsView() {
       <div className="card" style={{ marginTop: 16 }}>
         <h2 style={{ marginTop: 0 }}>Key metrics</h2>
         <p className="muted">
-          Shown first in the runs table and judged against the baseline in their direction. The table shows
-          latest values; Compare also shows the best or average over each run's history. Kept in this browser:
-          the server has no field for them yet.
+          Shown first in the runs table, judged against the baseline in their direction, and aggregated over each
+          run's history as chosen: the last value, the best (lowest or highest) or the average. Saved in the
+          project's settings on the server, so everyone sees the same.
         </p>
         <table className="plain">
           <tbody>
@@ -132,14 +145,32 @@ export function SettingsView() {
           style={{ marginTop: 8 }}
           onSubmit={(e) => {
             e.preventDefault();
-            if (newKey.trim() && !keys.some((k) => k.key === newKey.trim()))
-              updateKeys([...keys, { key: newKey.trim(), direction: "min", aggregation: "last" }]);
-            setNewKey("");
+            const key = newKey.trim();
+            if (key && !keys.some((k) => k.key === key))
+              updateKeys([...keys, { key, direction: /acc|auc|f1|precision|recall|score/i.test(key) ? "max" : "min", aggregation: "last" }]).then(
+                (ok) => ok && setNewKey(""),
+              );
           }}
         >
           <input aria-label="key metric" placeholder="metric key, e.g. val_loss" value={newKey} onChange={(e) => setNewKey(e.target.value)} />
           <button type="submit">Add key metric</button>
         </form>
+        <div data-testid="key-metric-error">
+          <ErrorBox error={keyError} />
+        </div>
+        {settings.data && keys.length === 0 && legacy.length > 0 && (
+          <p>
+            This browser kept {legacy.length} key metric{legacy.length > 1 ? "s" : ""} from an earlier version (
+            {legacy.map((k) => k.key).join(", ")}).{" "}
+            <button
+              onClick={async () => {
+                if (await updateKeys(legacy)) forgetLegacyKeyMetrics(project);
+              }}
+            >
+              Move them to the server
+            </button>
+          </p>
+        )}
       </div>
     </div>
   );
