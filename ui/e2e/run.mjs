@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { client, seed, seedLarge, startServer } from "./server.mjs";
+import { workbench } from "./workbench.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -89,7 +90,10 @@ async function main() {
   await page.goto(base + "/projects/vision");
   await page.getByTestId("run-count").getByText("6 runs").waitFor();
   const failedRow = page.locator(`.tr[data-run="${runs.failed.id}"]`);
-  check((await failedRow.locator(".nan").count()) === 1, "the failed run's NaN loss is shown as NaN");
+  // loss is a key metric with "best": the column shows the best finite value, NaN shows on the run page
+  await page.getByRole("columnheader", { name: /loss \(best\)/ }).waitFor();
+  await failedRow.locator(".nan").waitFor({ state: "detached" });
+  check((await failedRow.locator(".nan").count()) === 0, "a key metric column shows the best finite value of a run that ended in NaN");
   await shot(page, "03-runs-table");
   await page.getByLabel("filter").fill("metrics.loss >");
   await page.getByLabel("filter").press("Enter");
@@ -108,7 +112,11 @@ async function main() {
   const firstName = await page.locator(".tr[data-run]").first().getAttribute("data-run");
   check(firstName === runs.failed.id || firstName === runs.aug.id, "sorting by loss (descending) puts the worst run first");
   await page.getByRole("button", { name: "Columns ▾" }).click();
-  await page.getByTestId("column-chooser").getByLabel("team").check();
+  // feature paths arrive a moment later (one batch request); wait so nothing moves under the click
+  await page.getByTestId("column-chooser").locator('[data-kind="feature"] label').first().waitFor();
+  // a click, then the header: the URL update behind the checkbox is a transition, so .check() can see the old state
+  await page.getByTestId("column-chooser").getByLabel("team").click();
+  await page.locator(".th", { hasText: "team" }).waitFor();
   await shot(page, "05-column-chooser");
   await page.getByRole("button", { name: "Columns ▾" }).click();
   check((await page.locator(".th", { hasText: "team" }).count()) === 1, "the column chooser adds a tag column");
@@ -177,6 +185,7 @@ async function main() {
   await page.goto(`${base}/runs/${runs.failed.id}`);
   await page.getByText("RuntimeError: loss is NaN").waitFor();
   check(true, "a failed run shows its error");
+  check((await page.getByTestId("latest-metrics").locator(".nan").count()) === 1, "the failed run's NaN loss is shown as NaN");
   await page.goto(`${base}/runs/${runs.lr.id}?tab=features`);
   await page.getByTestId("feature-tree").waitFor();
   check((await page.locator('[data-diff="replace"]').count()) >= 1, "the feature tree highlights changed leaves");
@@ -258,6 +267,8 @@ async function main() {
   check(true, "a planned run is created and started from the board");
   await shot(page, "17-kanban-after");
 
+  await workbench({ page, api, base, binary, check, shot });
+
   if (!skipPerf) await performance(api, context, base);
 
   console.log("server unreachable");
@@ -293,12 +304,16 @@ async function performance(api, context, base) {
     const max = tasks.reduce((m, t) => Math.max(m, t.duration), 0);
     console.log(`  perf ${label}: ${tasks.length} long tasks, longest ${max.toFixed(0)} ms, total ${total.toFixed(0)} ms`);
   };
+  // a key metric with "best": the table also asks for 10,001 runs' summaries
+  await api.put("/projects/large/settings", { key_metrics: [{ key: "acc", direction: "max", aggregation: "best" }] });
   const tLoad = Date.now();
   await page.goto(`${base}/projects/large`);
   await page.getByTestId("run-count").getByText("10,001 runs").waitFor();
   console.log(`  10,001-run table loaded and rendered in ${Date.now() - tLoad} ms`);
   await report("load of the 10,001-run table", 0);
   check((await page.locator(".tr[data-run]").count()) < 200, "the table keeps only a window of rows in the DOM");
+  await page.getByRole("columnheader", { name: /acc \(best\)/ }).waitFor();
+  check(true, "best values of a key metric are loaded for 10,001 runs");
   let since = await page.evaluate(() => performance.now());
   const tScroll = Date.now();
   const frames = await page.getByTestId("runs-table").evaluate(async (el) => {

@@ -357,7 +357,7 @@ function Cell({
     case "feature": {
       const v = col.kind === "feature" ? features?.[col.key] : (col.kind === "param" ? run.params : run.tags)[col.key];
       return (
-        <div className="td" style={style} title={v}>
+        <div className="td" style={style} title={v} data-col={col.id}>
           {v === undefined ? <span className="missing">—</span> : v}
         </div>
       );

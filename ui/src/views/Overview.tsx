@@ -221,7 +221,7 @@ export function OverviewView() {
                   ["feature", featureColumns.paths],
                 ] as const
               ).map(([kind, keys]) => (
-                <div key={kind}>
+                <div key={kind} data-kind={kind}>
                   <strong>{kind === "attr" ? "attributes" : kind + "s"}</strong>
                   {kind === "feature" && !featureColumns.features && <div className="muted">loading…</div>}
                   {keys.map((k) => {
