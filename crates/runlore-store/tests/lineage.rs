@@ -159,6 +159,18 @@ async fn traces_follow_bytes_up_and_down_to_any_depth() {
     assert_eq!(down.activities.len(), 41, "r10..r49 and side");
     assert!(names(&down).contains(&"side"));
 
+    // Nothing made the first input: its trace up is the blob alone.
+    let origin = w
+        .lineage(LineageScope::Trace {
+            sha256: sha(0),
+            direction: TraceDirection::Up,
+            depth: 10,
+        })
+        .await;
+    assert!(origin.activities.is_empty());
+    assert_eq!(origin.entities.len(), 1);
+    assert_eq!(origin.entities[0].paths, ["in.bin"]);
+
     let missing = w
         .store
         .lineage(LineageScope::Trace {

@@ -185,7 +185,7 @@ fn of_project(conn: &Connection, name: &str) -> Result<LineageGraph> {
 
 fn trace(
     conn: &Connection,
-    start: &Sha256Hex,
+    start_sha: &Sha256Hex,
     direction: TraceDirection,
     max_depth: u32,
 ) -> Result<LineageGraph> {
@@ -199,43 +199,85 @@ fn trace(
         .map_err(db_err)?
         .query_row([], |r| r.get(0))
         .map_err(db_err)?;
-    let (artifact_step, dataset_step) = match direction {
+    // Indexes are named: SQLite otherwise may build an automatic index at
+    // every step of the recursion (seconds for a long chain).
+    // The recursion walks run keys (integers compare and deduplicate
+    // faster than 64-character digests): up, from the runs that made the
+    // blob to the runs that made their inputs; down, from the runs that
+    // used it to the runs that used their outputs.
+    let (start_runs, artifact_step, dataset_start, dataset_step) = match direction {
         TraceDirection::Up => (
-            "SELECT i.sha256 FROM reach r
-               JOIN artifacts o ON o.sha256 = r.sha AND o.direction = 'output' AND o.run_id IS NOT NULL
-               JOIN artifacts i ON i.run_id = o.run_id AND i.direction = 'input'",
-            "SELECT d.digest FROM reach r
-               JOIN artifacts o ON o.sha256 = r.sha AND o.direction = 'output' AND o.run_id IS NOT NULL
-               JOIN run_inputs d ON d.run_id = o.run_id",
+            "SELECT run_id FROM artifacts
+             WHERE sha256 = ?1 AND direction = 'output' AND run_id IS NOT NULL",
+            "SELECT o.run_id FROM rr
+               JOIN artifacts i INDEXED BY artifacts_by_run_direction
+                    ON i.run_id = rr.run AND i.direction = 'input'
+               JOIN artifacts o INDEXED BY artifacts_by_blob
+                    ON o.sha256 = i.sha256 AND o.direction = 'output' AND o.run_id IS NOT NULL",
+            None,
+            "SELECT o.run_id FROM rr
+               JOIN run_inputs d ON d.run_id = rr.run
+               JOIN artifacts o INDEXED BY artifacts_by_blob
+                    ON o.sha256 = d.digest AND o.direction = 'output' AND o.run_id IS NOT NULL",
         ),
         TraceDirection::Down => (
-            "SELECT o.sha256 FROM reach r
-               JOIN artifacts i ON i.sha256 = r.sha AND i.direction = 'input' AND i.run_id IS NOT NULL
-               JOIN artifacts o ON o.run_id = i.run_id AND o.direction = 'output'",
-            "SELECT o.sha256 FROM reach r
-               JOIN run_inputs d ON d.digest = r.sha
-               JOIN artifacts o ON o.run_id = d.run_id AND o.direction = 'output'",
+            "SELECT run_id FROM artifacts
+             WHERE sha256 = ?1 AND direction = 'input' AND run_id IS NOT NULL",
+            "SELECT i.run_id FROM rr
+               JOIN artifacts o INDEXED BY artifacts_by_run_direction
+                    ON o.run_id = rr.run AND o.direction = 'output'
+               JOIN artifacts i INDEXED BY artifacts_by_blob
+                    ON i.sha256 = o.sha256 AND i.direction = 'input' AND i.run_id IS NOT NULL",
+            Some("SELECT run_id FROM run_inputs WHERE digest = ?1"),
+            "SELECT d.run_id FROM rr
+               JOIN artifacts o INDEXED BY artifacts_by_run_direction
+                    ON o.run_id = rr.run AND o.direction = 'output'
+               JOIN run_inputs d ON d.digest = o.sha256",
         ),
     };
-    let recursive = if datasets {
-        format!("{artifact_step} UNION {dataset_step}")
-    } else {
-        artifact_step.to_owned()
-    };
-    // One statement: the reachable blobs, then every row on them.
-    let with = format!("WITH RECURSIVE reach(sha) AS (SELECT ?1 UNION {recursive})");
+    let mut first = start_runs.to_owned();
+    let mut step = artifact_step.to_owned();
+    if datasets {
+        if let Some(extra) = dataset_start {
+            first = format!("{first} UNION {extra}");
+        }
+        step = format!("{step} UNION {dataset_step}");
+    }
+    // One statement: the reached runs, then every row of theirs.
+    let with = format!("WITH RECURSIVE rr(run) AS ({first} UNION {step})");
     let all = touches_with(
         conn,
         &with,
-        "sha256 IN (SELECT sha FROM reach)",
+        "run_id IN (SELECT run FROM rr)",
         datasets,
-        start.as_str(),
+        start_sha.as_str(),
     )?;
+    let start = start_sha;
     if all.is_empty() {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!("no run used or made bytes with sha256 {start}"),
-        ));
+        // Nothing upstream (or downstream): the answer is the blob alone,
+        // if any run knows it at all.
+        let known = touches(conn, "sha256 = ?1", start.as_str())?;
+        let Some(first) = known.first() else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no run used or made bytes with sha256 {start}"),
+            ));
+        };
+        let mut paths: Vec<String> = known.iter().map(|t| t.path.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        return Ok(LineageGraph {
+            entities: vec![LineageEntity {
+                sha256: start.clone(),
+                size: first.size,
+                media_type: first.media_type.clone(),
+                paths,
+                uri: known.iter().find_map(|t| t.uri.clone()),
+                first_seen: known.iter().map(|t| t.time).min().unwrap_or(first.time),
+                depth: Some(0),
+            }],
+            ..LineageGraph::default()
+        });
     }
     // Hop depths by breadth-first search over the rows: a producing (up) or
     // consuming (down) run is one hop past the blob that reached it.
@@ -302,15 +344,11 @@ fn assemble(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let public: HashMap<i64, RunId> = public_ids(conn, &run_keys)?;
-    let (mut activities, associations) = activities(conn, &run_keys)?;
-    let depth_of: HashMap<&RunId, u32> = run_depth
-        .iter()
-        .filter_map(|(key, depth)| public.get(key).map(|id| (id, *depth)))
-        .collect();
-    for a in &mut activities {
-        a.depth = depth_of.get(&a.run_id).copied();
+    let (mut activities, associations, public) = activities(conn, &run_keys)?;
+    for (a, key) in activities.iter_mut().zip(public.keys_in_order.iter()) {
+        a.depth = run_depth.get(key).copied();
     }
+    let public = public.ids;
     let mut entities: BTreeMap<String, LineageEntity> = BTreeMap::new();
     let mut graph = LineageGraph::default();
     for t in found {
@@ -359,31 +397,21 @@ fn assemble(
     Ok(graph)
 }
 
-fn public_ids(conn: &Connection, keys: &[i64]) -> Result<HashMap<i64, RunId>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, uuid FROM runs WHERE id IN (SELECT value FROM json_each(?1))")
-        .map_err(db_err)?;
-    let rows = stmt
-        .query_map([json_list(keys)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
-        .map_err(db_err)?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let (key, uuid) = row.map_err(db_err)?;
-        out.insert(key, RunId::parse(&uuid)?);
-    }
-    Ok(out)
+/// Internal keys to public ids of the runs `activities` read, and the key
+/// of each activity in order.
+struct PublicIds {
+    ids: HashMap<i64, RunId>,
+    keys_in_order: Vec<i64>,
 }
 
 /// The runs as activities, with the user and program behind each.
 fn activities(
     conn: &Connection,
     keys: &[i64],
-) -> Result<(Vec<LineageActivity>, Vec<LineageAssociation>)> {
+) -> Result<(Vec<LineageActivity>, Vec<LineageAssociation>, PublicIds)> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT r.uuid, r.name, p.name, e.name, r.status, r.user,
+            "SELECT r.id, r.uuid, r.name, p.name, e.name, r.status, r.user,
                     coalesce(r.start_time, r.created_at), r.end_time,
                     (SELECT value FROM tags t WHERE t.run_id = r.id AND t.key = ?2)
              FROM runs r JOIN projects p ON p.id = r.project_id
@@ -391,27 +419,20 @@ fn activities(
              WHERE r.id IN (SELECT value FROM json_each(?1))",
         )
         .map_err(db_err)?;
-    let rows = stmt
-        .query_map(params![json_list(keys), SOURCE_TAG], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, Option<String>>(8)?,
-            ))
-        })
+    let mut rows = stmt
+        .query(params![json_list(keys), SOURCE_TAG])
         .map_err(db_err)?;
-    let mut acts = Vec::new();
-    let mut assoc = Vec::new();
-    for row in rows {
-        let (uuid, name, project, experiment, status, user, start, end, source) =
-            row.map_err(db_err)?;
-        let run_id = RunId::parse(&uuid)?;
+    let mut acts = Vec::with_capacity(keys.len());
+    let mut assoc = Vec::with_capacity(keys.len());
+    let mut public = PublicIds {
+        ids: HashMap::with_capacity(keys.len()),
+        keys_in_order: Vec::with_capacity(keys.len()),
+    };
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let key: i64 = r.get(0).map_err(db_err)?;
+        let run_id = RunId::parse(&r.get::<_, String>(1).map_err(db_err)?)?;
+        let user: String = r.get(6).map_err(db_err)?;
+        let source: Option<String> = r.get(9).map_err(db_err)?;
         if !user.is_empty() {
             assoc.push(LineageAssociation {
                 run_id: run_id.clone(),
@@ -430,19 +451,24 @@ fn activities(
                 },
             });
         }
+        public.ids.insert(key, run_id.clone());
+        public.keys_in_order.push(key);
         acts.push(LineageActivity {
             run_id,
-            name,
-            project,
-            experiment,
-            status: status.parse::<RunStatus>()?,
+            name: r.get(2).map_err(db_err)?,
+            project: r.get(3).map_err(db_err)?,
+            experiment: r.get(4).map_err(db_err)?,
+            status: r
+                .get::<_, String>(5)
+                .map_err(db_err)?
+                .parse::<RunStatus>()?,
             user,
-            start_time: start,
-            end_time: end,
+            start_time: r.get(7).map_err(db_err)?,
+            end_time: r.get(8).map_err(db_err)?,
             depth: None,
         });
     }
-    Ok((acts, assoc))
+    Ok((acts, assoc, public))
 }
 
 /// DAG edges between runs of the graph (both ends in it).
