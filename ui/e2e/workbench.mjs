@@ -66,6 +66,17 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   await page.goto(`${base}/runs/${target.id}?tab=logs`);
   await page.getByTestId("log-text").getByText("done").waitFor();
   check((await page.getByText("finished: not polling").count()) === 1, "a finished run's log is shown and not polled");
+  await page.goto(`${base}/runs/${target.id}?tab=artifacts`);
+  await page.locator('[data-artifact="config.yaml"]').click();
+  await page.getByLabel("compare artifact with run").selectOption({ label: "4_adam_augment" });
+  const sideBySide = page.getByTestId("artifact-side-by-side");
+  await sideBySide.getByText("changed lines").waitFor();
+  check(
+    (await sideBySide.locator(".worse", { hasText: "resnet34" }).count()) === 1 &&
+      (await sideBySide.locator(".better", { hasText: "resnet18" }).count()) === 1,
+    "a YAML artifact is diffed against another run's by the server, side by side",
+  );
+  await shot(page, "22a-artifact-diff-yaml");
   await page.goto(`${base}/runs/${target.id}?tab=media`);
   const step = page.getByTestId("media-step");
   await step.getByText("300").waitFor();

@@ -184,19 +184,25 @@ function OtherRunPicker({
   );
 }
 
-/** The same path in two runs, side by side; text as a line diff. */
+/** The same path in two runs, side by side; text as a line diff computed by
+ * the server (`GET /runs/{a}/artifact-diff/{b}?path=`, files up to 1 MiB),
+ * else in the browser (JSON pretty-printed first). */
 function SideBySide({ runId, other, entry, kind }: { runId: string; other: string; entry: ArtifactEntry; kind: string }) {
-  const [texts, setTexts] = useState<[string, string | null]>();
+  const [ops, setOps] = useState<LineOp[] | "missing">();
   const [error, setError] = useState<string>();
   useEffect(() => {
-    setTexts(undefined);
+    setOps(undefined);
     setError(undefined);
     if (kind === "image") return;
-    Promise.all([
-      api.artifactText(runId, entry.path),
-      api.artifactText(other, entry.path).catch((e: Error & { status?: number }) => (e.status === 404 ? null : Promise.reject(e))),
-    ]).then(setTexts, (e: Error) => setError(e.message));
-  }, [runId, other, entry.path, kind]);
+    let live = true;
+    loadDiff(runId, other, entry).then(
+      (r) => live && setOps(r),
+      (e: Error) => live && setError(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [runId, other, entry, kind]);
   if (kind === "image")
     return (
       <div className="row" style={{ alignItems: "flex-start" }} data-testid="artifact-side-by-side">
@@ -205,9 +211,8 @@ function SideBySide({ runId, other, entry, kind }: { runId: string; other: strin
       </div>
     );
   if (error) return <div className="error">{error}</div>;
-  if (!texts) return <p className="muted">Loading…</p>;
-  if (texts[1] === null) return <p className="muted">The other run has no {entry.path}.</p>;
-  const ops = diffLines(prettyJson(entry.name, texts[0]).split("\n"), prettyJson(entry.name, texts[1]).split("\n"));
+  if (!ops) return <p className="muted">Loading…</p>;
+  if (ops === "missing") return <p className="muted">The other run has no {entry.path}.</p>;
   const changed = ops.filter((o) => o.type !== "same").length;
   return (
     <div data-testid="artifact-side-by-side">
@@ -234,4 +239,17 @@ function SideBySide({ runId, other, entry, kind }: { runId: string; other: strin
       </table>
     </div>
   );
+}
+
+type LineOp = { type: "same" | "del" | "add"; text: string };
+
+async function loadDiff(runId: string, other: string, entry: ArtifactEntry): Promise<LineOp[] | "missing"> {
+  const answer = await api.artifactDiff(runId, other, entry.path).catch(() => undefined);
+  const lines = answer?.changed.find((c) => c.path === entry.path)?.lines;
+  // JSON is compared pretty-printed, which only the browser does
+  if (lines && !entry.name.endsWith(".json"))
+    return lines.map((l) => ({ type: l.tag === "equal" ? "same" : l.tag === "delete" ? "del" : "add", text: l.text }));
+  const [mine, theirs] = await Promise.all([api.artifactText(runId, entry.path), api.artifactTextOrNull(other, entry.path)]);
+  if (theirs === null) return "missing";
+  return diffLines(prettyJson(entry.name, mine).split("\n"), prettyJson(entry.name, theirs).split("\n"));
 }
