@@ -45,6 +45,15 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   check(true, `the val_loss column shows the best value (${await cell.textContent()}), not the latest`);
   const targetCell = page.locator(`.tr[data-run="${target.id}"] .td.num`).first();
   await page.getByLabel("baseline 1_baseline").click();
+  // The highlighting follows the click on the next render: wait for it
+  // (bounded) rather than reading the class at once.
+  await page
+    .waitForFunction(
+      (id) => /better/.test(document.querySelector(`.tr[data-run="${id}"] .td.num`)?.className ?? ""),
+      target.id,
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined);
   check(/better/.test(await targetCell.getAttribute("class")), "the baseline is judged on the aggregated value");
 
   console.log("feature columns and grouping");
@@ -91,6 +100,7 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   await page.goto(`${base}/runs/${target.id}?tab=lineage`);
   const inputs = page.getByTestId("lineage-inputs");
   await inputs.getByText("data/split.csv").waitFor();
+  await page.getByTestId("lineage-outputs").getByText("config.yaml").waitFor({ timeout: 10_000 }).catch(() => undefined);
   check((await page.getByTestId("lineage-outputs").getByText("config.yaml").count()) === 1, "the lineage tab lists the run's outputs");
   const provJson = await page.getByRole("link", { name: "PROV-JSON" }).getAttribute("href");
   const provN = await page.getByRole("link", { name: "PROV-N" }).getAttribute("href");
@@ -111,7 +121,17 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   await page.getByTestId("log-live").waitFor();
   await api.putBytes(`/runs/${live.id}/artifacts/logs/stdout.log`, Buffer.from(lines(150)));
   await page.getByTestId("log-text").getByText("epoch 150 ").waitFor({ timeout: 15_000 });
-  const atEnd = await page.getByTestId("log-text").evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 4);
+  // Scrolling to the end follows the render: wait for it (bounded).
+  const atEnd = await page
+    .waitForFunction(
+      () => {
+        const el = document.querySelector('[data-testid="log-text"]');
+        return el && el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+      },
+      undefined,
+      { timeout: 10_000 },
+    )
+    .then(() => true, () => false);
   check(atEnd, "a running run's log is re-read and kept scrolled to its end");
   await shot(page, "24-run-logs-live");
   await api.patch(`/runs/${live.id}`, { status: "FINISHED" });
