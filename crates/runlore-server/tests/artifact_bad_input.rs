@@ -111,23 +111,30 @@ async fn an_upload_cut_off_halfway_leaves_nothing() {
     })
     .join()
     .unwrap();
-    // Bounded wait for the server to notice and clean up.
+    // Bounded wait for the server to notice and clean up: the temporary
+    // upload is removed in the background once the request is dropped.
+    let tmp_entries = |s: &TestServer| {
+        std::fs::read_dir(s.data_dir.join("blobs/tmp"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
     let mut files = json!(null);
-    for _ in 0..50 {
+    let mut blobs = u64::MAX;
+    let mut leftovers = usize::MAX;
+    for _ in 0..200 {
         let (_, list) = s
             .get(&format!("/api/v1/runs/{run}/artifacts?recursive=true"))
             .await;
         files = list["files"].clone();
-        if stored_blobs(&s).await == 0 && files == json!([]) {
+        blobs = stored_blobs(&s).await;
+        leftovers = tmp_entries(&s);
+        if blobs == 0 && files == json!([]) && leftovers == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(files, json!([]));
-    assert_eq!(stored_blobs(&s).await, 0);
-    let leftovers = std::fs::read_dir(s.data_dir.join("blobs/tmp"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    assert_eq!(blobs, 0);
     assert_eq!(leftovers, 0, "no temporary upload is left behind");
     s.stop().await;
 }
