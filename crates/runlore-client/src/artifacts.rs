@@ -11,7 +11,7 @@ use runlore_core::artifact_service::{
     ArtifactDiff, ArtifactService, GcOptions, UploadOptions, UseInput, VerifyTarget,
 };
 use runlore_core::lineage::{GcReport, LineageGraph, LineageScope, TraceDirection, VerifyReport};
-use runlore_core::{Artifact, ByteStream, Error, ErrorKind, Result, RunId};
+use runlore_core::{Artifact, ByteStream, Error, Result, RunId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -99,12 +99,11 @@ impl ArtifactService for HttpStore {
             .timeout(TRANSFER_TIMEOUT)
             .send()
             .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Unavailable,
-                    format!("download of {path} failed: {e}"),
-                )
-            })?;
+            // The server answered the listing just before, so a broken
+            // response here is the download failing (the server stops
+            // sending bytes that no longer match their hash), not an
+            // unreachable server.
+            .map_err(|e| Error::internal(format!("download of {path} failed: {e}")))?;
         if !response.status().is_success() {
             let status = response.status();
             let body = response.bytes().await.unwrap_or_default();

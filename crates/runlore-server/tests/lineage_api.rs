@@ -217,17 +217,19 @@ async fn tampering_is_reported_by_verify_and_download() {
             ("notes.txt".to_owned(), "missing".to_owned())
         ]
     );
-    // A download of the altered file never completes cleanly.
-    let r = s
+    // A download of the altered file never completes cleanly: the
+    // connection breaks before the headers (a small blob is checked in one
+    // read) or before the body's end.
+    let response = s
         .client
         .get(s.url(&format!("/api/v1/runs/{run}/artifacts/ckpt.bin")))
         .send()
-        .await
-        .unwrap();
-    assert!(
-        r.bytes().await.is_err(),
-        "altered bytes must not download as success"
-    );
+        .await;
+    let completed = match response {
+        Ok(r) => r.bytes().await.is_ok(),
+        Err(_) => false,
+    };
+    assert!(!completed, "altered bytes must not download as success");
     let (status, _) = s
         .get(&format!("/api/v1/runs/{run}/artifacts/notes.txt"))
         .await;
