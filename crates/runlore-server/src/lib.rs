@@ -66,15 +66,22 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
 }
 
+/// Where blobs live: the configured location, else `<data_dir>/blobs`.
+/// The server, the CLI's local mode and `runlore sync` all ask here, so
+/// they always agree.
+pub fn blob_location(data_dir: &std::path::Path, artifacts: Option<&str>) -> String {
+    match artifacts {
+        Some(location) => location.to_owned(),
+        None => data_dir.join("blobs").to_string_lossy().into_owned(),
+    }
+}
+
 impl Stores {
     /// The embedded default: SQLite in the data dir, blobs in
     /// `<data_dir>/blobs` unless `config.artifacts` says otherwise.
     pub fn open(config: &ServerConfig) -> Result<Stores, ServerError> {
         let sqlite = runlore_store::open_sqlite(&config.data_dir)?;
-        let location = match &config.artifacts {
-            Some(location) => location.clone(),
-            None => config.data_dir.join("blobs").to_string_lossy().into_owned(),
-        };
+        let location = blob_location(&config.data_dir, config.artifacts.as_deref());
         Ok(Stores {
             metadata: sqlite.clone(),
             artifacts: sqlite.clone(),

@@ -80,17 +80,16 @@ pub fn service(config: &Config) -> Result<Arc<dyn ArtifactService>> {
     if let Some(url) = &config.server.value {
         return Ok(Arc::new(runlore_client::HttpStore::new(url)?));
     }
-    let data_dir = &config.data_dir.value;
-    let sqlite = runlore_store::open_sqlite(data_dir)?;
-    let location = match &config.artifacts.value {
-        Some(location) => location.clone(),
-        None => data_dir.join("blobs").to_string_lossy().into_owned(),
-    };
+    let stores = runlore_server::Stores::open(&runlore_server::ServerConfig {
+        data_dir: config.data_dir.value.clone(),
+        artifacts: config.artifacts.value.clone(),
+        ..runlore_server::ServerConfig::default()
+    })?;
     Ok(Arc::new(runlore_server::local_artifacts::LocalArtifacts {
-        store: sqlite.clone(),
-        index: sqlite.clone(),
-        models: sqlite,
-        blobs: runlore_blobs::open(&location)?,
+        store: stores.metadata,
+        index: stores.artifacts,
+        models: stores.models,
+        blobs: stores.blobs,
     }))
 }
 

@@ -285,10 +285,8 @@ async fn upload_artifact(
         None => {
             let data_dir = &ctx.config.data_dir.value;
             let index = runlore_store::open_sqlite(data_dir)?;
-            let location = match &ctx.config.artifacts.value {
-                Some(location) => location.clone(),
-                None => data_dir.join("blobs").to_string_lossy().into_owned(),
-            };
+            let location =
+                runlore_server::blob_location(data_dir, ctx.config.artifacts.value.as_deref());
             let blobs = runlore_blobs::open(&location)?;
             let bytes = tokio::fs::read(blob).await.map_err(missing)?;
             let stored = blobs.put_bytes(bytes::Bytes::from(bytes)).await?;
