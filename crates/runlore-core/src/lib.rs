@@ -17,6 +17,7 @@ pub mod logged_model;
 pub mod model;
 pub mod names;
 pub mod prov;
+pub mod repro;
 pub mod store;
 pub mod time;
 pub mod validate;

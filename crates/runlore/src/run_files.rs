@@ -13,13 +13,6 @@ use runlore_core::{Error, Result, RunId, Sha256Hex};
 
 use crate::config::Config;
 
-/// One file of a run as a listing shows it.
-#[derive(Debug, Clone)]
-pub struct FileInfo {
-    pub path: String,
-    pub size: u64,
-}
-
 pub struct RunFiles {
     service: Arc<dyn ArtifactService>,
 }
@@ -32,6 +25,11 @@ impl RunFiles {
                 Err(e) => Error::internal(format!("{e:#}")),
             })?;
         Ok(RunFiles { service })
+    }
+
+    /// The artifact service underneath (local data dir or server).
+    pub fn service(&self) -> &dyn ArtifactService {
+        self.service.as_ref()
     }
 
     /// Stores `bytes` as the run's artifact `path` (replacing what was
@@ -63,21 +61,5 @@ impl RunFiles {
             out.extend_from_slice(&chunk);
         }
         Ok(out.freeze())
-    }
-
-    /// Every file of the run under `dir` (`""`: all), recursively.
-    pub async fn list(&self, run: &RunId, dir: &str) -> Result<Vec<FileInfo>> {
-        let mut files: Vec<FileInfo> = self
-            .service
-            .list(run, dir)
-            .await?
-            .into_iter()
-            .map(|a| FileInfo {
-                path: a.path,
-                size: a.size,
-            })
-            .collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(files)
     }
 }

@@ -15,7 +15,7 @@ use crate::{Ctx, output, snapshot};
 const POLL: Duration = Duration::from_millis(250);
 
 pub async fn run(ctx: &Ctx, id: &str, dir: Option<&Path>, wait_s: u64) -> Result<()> {
-    let policy = snapshot::Policy::load(ctx.config.file.as_deref())
+    let policy = snapshot::load_policy(ctx.config.file.as_deref())
         .map_err(|e| Error::invalid(format!("{e:#}")))?;
     let run = wait_for_run(ctx, id, Duration::from_secs(wait_s)).await?;
     let cwd = match dir {

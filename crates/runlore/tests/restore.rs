@@ -116,6 +116,19 @@ fn a_dirty_never_committed_tree_restores_identically_and_reruns_as_a_linked_run(
     .unwrap();
     assert_eq!(m1["tree_sha256"], m2["tree_sha256"]);
 
+    // The API builds the re-run's report on demand, the same text the CLI
+    // prints, and it tells where the run came from.
+    let api = report_from_api(&place, again_id);
+    assert_eq!(api, place.target.ok(&["run", "report", again_id]));
+    for part in [
+        format!("- a re-run of `{id}`"),
+        format!("- derived_from `{id}`"),
+        "- override: `seed=2`".to_owned(),
+        format!("tree sha256 `{}`", m1["tree_sha256"].as_str().unwrap()),
+    ] {
+        assert!(api.contains(&part), "{part} missing from:\n{api}");
+    }
+
     // A bad override is refused before anything is restored or run.
     let err = place
         .target
@@ -274,5 +287,67 @@ fn with_tracked_changed_only_a_lost_commit_is_reported_not_guessed() {
     assert_eq!(
         std::fs::read(out.join("train.py")).unwrap(),
         b"print('changed')\n"
+    );
+}
+
+/// `GET /api/v1/runs/{id}/report` of the place's server, as text.
+fn report_from_api(place: &Place, id: &str) -> String {
+    let url = format!(
+        "{}/api/v1/runs/{id}/report",
+        place.server.as_ref().unwrap().url
+    );
+    support::block_on(async move {
+        let response = reqwest::get(url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("text/markdown"), "{kind}");
+        response.text().await.unwrap()
+    })
+}
+
+#[test]
+fn arguments_that_are_not_utf8_are_kept_and_rerun_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    write(&work, "run.sh", b"printf '%s' \"$1\" | od -An -tx1\n");
+    let place = Place::local(tmp.path(), &tmp.path().join("data"));
+    let out = support::runlore(&work)
+        .args(&place.target.args)
+        .args(["exec", "--name", "bytes", "--", "sh", "run.sh"])
+        .arg(std::ffi::OsStr::from_bytes(b"caf\xe9"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("63 61 66 e9"), "{stdout}");
+    let id = place.run_by_name("bytes")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record: Value =
+        serde_json::from_slice(&place.artifact(&id, "runlore/exec.json").unwrap()).unwrap();
+    assert_eq!(record["argv"][2], "caf\u{fffd}", "{record}");
+    assert_eq!(record["argv_hex"][2], "636166e9", "{record}");
+
+    let again = place
+        .target
+        .cmd()
+        .args(["run", "rerun", &id, "--name", "again"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        stdout.contains("63 61 66 e9"),
+        "the re-run got other bytes: {stdout}"
     );
 }

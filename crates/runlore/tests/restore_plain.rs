@@ -82,6 +82,29 @@ fn restore_without_a_snapshot_and_env_build_with_a_tiny_package_list() {
     let place = Place::server(tmp.path(), &tmp.path().join("data"));
     let made = place.target.json(&["run", "create", "--name", "bare"]);
     let id = made["run"]["id"].as_str().unwrap().to_owned();
+    // Every run has a report through the API, exec or not; an unknown
+    // run is a 404 with a message.
+    let url = place.server.as_ref().unwrap().url.clone();
+    let (status, text) = support::block_on({
+        let url = format!("{url}/api/v1/runs/{id}/report");
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    });
+    assert_eq!(status, 200, "{text}");
+    assert!(text.starts_with("# Run bare"), "{text}");
+    assert!(text.contains("No command recorded."), "{text}");
+    assert!(text.contains("- no code snapshot"), "{text}");
+    let (status, text) = support::block_on({
+        let url = format!("{url}/api/v1/runs/{}/report", "f".repeat(32));
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    });
+    assert_eq!(status, 404, "{text}");
+    assert!(text.contains("not_found"), "{text}");
     let out = tmp.path().join("x");
     let err = place
         .target

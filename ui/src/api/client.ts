@@ -202,6 +202,11 @@ export const api = {
     json<{ changed: { path: string; lines?: DiffLine[] | null }[]; unchanged: number }>(
       `runs/${enc(a)}/artifact-diff/${enc(b)}${query({ path })}`,
     ),
+  /** The run's REPORT.md, built by the server. */
+  async report(id: string): Promise<string> {
+    return (await send(api.reportUrl(id))).text();
+  },
+  reportUrl: (id: string) => `${BASE}/runs/${enc(id)}/report`,
   /** An artifact's text, or null when the run has no such file. */
   async artifactTextOrNull(id: string, path: string): Promise<string | null> {
     try {

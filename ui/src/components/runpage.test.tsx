@@ -10,6 +10,7 @@ import { SettingsView } from "../views/Settings";
 import { MediaSeries, mediaSeries } from "./Media";
 import { ProvenanceTables } from "./Provenance";
 import { RunLogs, tail } from "./RunLogs";
+import { RunReport } from "./RunReport";
 import { buildRows, parseColumn, RunsTable } from "./RunsTable";
 
 function run(i: number, extra: Partial<Run> = {}): Run {
@@ -174,6 +175,44 @@ describe("live logs", () => {
     expect(reads).toBe(3);
     fireEvent.click(screen.getByRole("tab", { name: /stderr/ }));
     expect(screen.getByText(/No logs\/stderr.log artifact/)).toBeTruthy();
+  });
+});
+
+describe("report", () => {
+  it("renders the server's REPORT.md with tables and never raw HTML", async () => {
+    const md = [
+      "# Run r1 (`abc`)",
+      "",
+      "| | |",
+      "|---|---|",
+      "| status | FAILED |",
+      '| tags | <img src=x onerror="alert(1)"> |',
+      "",
+      "## What ran",
+      "",
+      "```sh",
+      "python train.py",
+      "```",
+      "<script>window.hacked = 1</script>",
+    ].join("\n");
+    vi.spyOn(globalThis, "fetch").mockImplementation((input) => {
+      expect(String(input)).toContain(`/runs/${run(1).id}/report`);
+      return Promise.resolve(new Response(md, { headers: { "content-type": "text/markdown" } }));
+    });
+    render(<RunReport runId={run(1).id} />);
+    const box = await screen.findByTestId("run-report");
+    await waitFor(() => expect(box.querySelector("table")).toBeTruthy());
+    expect(box.querySelector("h2")?.textContent).toBe("What ran");
+    expect(box.querySelector("pre code")?.textContent).toContain("python train.py");
+    expect(box.textContent).toContain("FAILED");
+    expect(box.querySelector("img")).toBeNull();
+    expect(box.querySelector("script")).toBeNull();
+    expect((window as unknown as { hacked?: number }).hacked).toBeUndefined();
+  });
+  it("shows the server's error when the run is unknown", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(() => respond({ error: { code: "not_found", message: "run f00 not found" } }, 404));
+    render(<RunReport runId={run(2).id} />);
+    expect(await screen.findByText(/run f00 not found/)).toBeTruthy();
   });
 });
 

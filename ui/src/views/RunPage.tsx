@@ -1,6 +1,6 @@
 // One run: overview, params, features (tree with the diff against its
 // parent), metrics (charts), logs (live while running), artifacts, media by
-// step and lineage. The tab is in the URL.
+// step, lineage and the generated report. The tab is in the URL.
 
 import { useState } from "react";
 import { Link, useParams } from "react-router";
@@ -11,11 +11,12 @@ import { FeatureTree } from "../components/FeatureTree";
 import { RunMedia } from "../components/Media";
 import { Provenance } from "../components/Provenance";
 import { RunLogs } from "../components/RunLogs";
+import { RunReport } from "../components/RunReport";
 import { type ChartOptions, ChartControls, MetricChart } from "../components/MetricChart";
 import { useAsync } from "../hooks";
 import { fmtDuration, fmtTime, shortId, useQueryParam } from "../util";
 
-const TABS = ["overview", "params", "features", "metrics", "logs", "artifacts", "media", "lineage"] as const;
+const TABS = ["overview", "params", "features", "metrics", "logs", "artifacts", "media", "lineage", "report"] as const;
 
 export function RunView() {
   const { id = "" } = useParams();
@@ -52,6 +53,7 @@ export function RunView() {
           {tab === "artifacts" && <ArtifactBrowser runId={id} project={r.project} />}
           {tab === "media" && <RunMedia runId={id} />}
           {tab === "lineage" && <Provenance runId={id} />}
+          {tab === "report" && <RunReport runId={id} />}
         </>
       )}
     </div>

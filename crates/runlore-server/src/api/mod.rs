@@ -7,6 +7,7 @@ mod lineage;
 mod metrics;
 mod openapi;
 mod projects;
+mod report;
 mod runs;
 
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
             get(runs::get).patch(runs::update).delete(runs::delete),
         )
         .route("/runs/{id}/restore", post(runs::restore))
+        .route("/runs/{id}/report", get(report::report))
         .route("/runs/{id}/log", post(runs::log))
         .route(
             "/runs/{id}/tags/{key}",

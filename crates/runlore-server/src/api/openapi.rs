@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use super::{artifacts, experiments, graph, lineage, metrics, projects, runs};
+use super::{artifacts, experiments, graph, lineage, metrics, projects, report, runs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,7 @@ use super::{artifacts, experiments, graph, lineage, metrics, projects, runs};
         lineage::gc,
         lineage::use_input,
         lineage::artifact_diff,
+        report::report,
     )
 )]
 struct ApiDoc;

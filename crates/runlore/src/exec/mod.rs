@@ -203,16 +203,12 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
     // A broken [snapshot] table is a mistake in the project's settings:
     // refused before anything is made, like a bad flag.
     let policy = if plan.snapshot {
-        let loaded = snapshot::Policy::load(ctx.config.file.as_deref());
+        let loaded = snapshot::load_policy(ctx.config.file.as_deref());
         Some(loaded.map_err(|e| Error::invalid(format!("{e:#}")))?)
     } else {
         None
     };
-    let argv_text: Vec<String> = plan
-        .argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let (argv_text, argv_hex) = runlore_core::repro::record::argv_repr(&plan.argv);
     let config = resolve_config(&plan);
     let mut tags: std::collections::BTreeMap<String, String> = user_tags.into_iter().collect();
     tags.insert("runlore.source".into(), "exec".into());
@@ -270,8 +266,16 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
         }
     };
     let files = RunFiles::open(&ctx.config)?;
-    let outcome =
-        supervise::supervise(ctx, &files, &run, &plan, &argv_text, resolved, policy).await;
+    let outcome = supervise::supervise(
+        ctx,
+        &files,
+        &run,
+        &plan,
+        (&argv_text, &argv_hex),
+        resolved,
+        policy,
+    )
+    .await;
     match outcome {
         Ok(code) => Ok(code),
         Err(e) => {

@@ -8,15 +8,9 @@ use std::path::Path;
 
 use runlore_core::features_file::{FeaturesFormat, parse_features};
 use runlore_core::{Error, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// One `--set`, parsed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Override {
-    pub key: String,
-    pub value: Value,
-}
+pub use runlore_core::repro::Override;
 
 /// Parses `KEY=VALUE`: a dotted key of non-empty segments, and a value read
 /// as YAML (an empty value is the empty string).

@@ -21,12 +21,13 @@ pub(super) async fn supervise(
     files: &RunFiles,
     run: &Run,
     plan: &Plan,
-    argv_text: &[String],
+    (argv_text, argv_hex): (&[String], &[Option<String>]),
     resolved: Option<Resolved>,
     policy: Option<snapshot::Policy>,
 ) -> Result<u8> {
     let mut record = ExecRecord {
         argv: argv_text.to_vec(),
+        argv_hex: argv_hex.to_vec(),
         cwd: plan.cwd.to_string_lossy().into_owned(),
         config: resolved.as_ref().map(|r| r.record.clone()),
         start_time: run.start_time.unwrap_or_else(runlore_core::time::now_ms),

@@ -247,7 +247,7 @@ pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     };
     let run = ctx.store.get_run(&original).await?;
     let plan = Plan {
-        argv: record.argv.iter().map(Into::into).collect(),
+        argv: record.command(),
         cwd: dest.join(&cwd_in_tree),
         base,
         sets: args.set,

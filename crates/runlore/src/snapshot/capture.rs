@@ -14,7 +14,7 @@ use futures::StreamExt;
 use runlore_core::RunId;
 use sha2::{Digest, Sha256};
 
-use super::policy::{Matcher, Policy, Tracked};
+use super::policy::{Matcher, Policy, Tracked, matcher};
 use super::{
     CODE_PREFIX, DIFF_PATH, FileEntry, GitInfo, Kind, MANIFEST_PATH, MANIFEST_VERSION, Manifest,
     Origin, git, path_repr, tree_digest,
@@ -114,7 +114,7 @@ fn os(raw: &[u8]) -> &Path {
 /// Takes the snapshot of the tree `cwd` is in. Folders in `skip` (the data
 /// dir, say) are never read.
 pub fn capture(cwd: &Path, policy: &Policy, skip: &[PathBuf]) -> Result<Captured> {
-    let matcher = policy.matcher()?;
+    let matcher = matcher(policy)?;
     let cwd = cwd
         .canonicalize()
         .with_context(|| format!("cannot open the working directory {}", cwd.display()))?;

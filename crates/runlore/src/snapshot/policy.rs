@@ -19,67 +19,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// Left out unless `default_excludes = false`: caches, virtual envs and
-/// Runlore's own data, which are never source and often huge.
-pub const DEFAULT_EXCLUDES: [&str; 9] = [
-    "**/.git/**",
-    "**/__pycache__/**",
-    "**/*.pyc",
-    "**/.venv/**",
-    "**/venv/**",
-    "**/node_modules/**",
-    "**/.ipynb_checkpoints/**",
-    "**/runlore-data/**",
-    "**/.runlore-run/**",
-];
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 200 * 1024 * 1024;
-pub const DEFAULT_MAX_FILES: u64 = 50_000;
-
-/// Which files of the commit are stored besides the changed ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tracked {
-    /// All of them when HEAD is on no remote-tracking branch (it may never
-    /// be reachable again), else only the changed ones.
-    Auto,
-    /// Always all (content addressing keeps repeats free).
-    All,
-    /// Only the changed ones; restore then needs the commit.
-    Changed,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Policy {
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub default_excludes: bool,
-    pub max_file_bytes: u64,
-    pub max_total_bytes: u64,
-    #[serde(default = "default_max_files")]
-    pub max_files: u64,
-    pub tracked: Tracked,
-}
-
-fn default_max_files() -> u64 {
-    DEFAULT_MAX_FILES
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            include: Vec::new(),
-            exclude: Vec::new(),
-            default_excludes: true,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-            max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
-            max_files: DEFAULT_MAX_FILES,
-            tracked: Tracked::Auto,
-        }
-    }
-}
+pub use runlore_core::repro::policy::{DEFAULT_EXCLUDES, Policy, Tracked};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,63 +35,61 @@ struct FileSection {
     tracked: Option<Tracked>,
 }
 
-impl Policy {
-    /// The `[snapshot]` table of the config file in use, if any.
-    pub fn load(config_file: Option<&Path>) -> Result<Policy> {
-        let mut policy = Policy::default();
-        let Some(path) = config_file else {
-            return Ok(policy);
-        };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let mut table: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("invalid config file {}", path.display()))?;
-        let Some(section) = table.remove("snapshot") else {
-            return Ok(policy);
-        };
-        let section: FileSection = section
-            .try_into()
-            .with_context(|| format!("invalid [snapshot] in {}", path.display()))?;
-        if let Some(v) = section.include {
-            policy.include = v;
-        }
-        if let Some(v) = section.exclude {
-            policy.exclude = v;
-        }
-        if let Some(v) = section.default_excludes {
-            policy.default_excludes = v;
-        }
-        if let Some(v) = section.max_file_bytes {
-            policy.max_file_bytes = v;
-        }
-        if let Some(v) = section.max_total_bytes {
-            policy.max_total_bytes = v;
-        }
-        if let Some(v) = section.max_files {
-            policy.max_files = v;
-        }
-        if let Some(v) = section.tracked {
-            policy.tracked = v;
-        }
-        // Compiled once here so a bad glob fails before the run starts.
-        policy.matcher()?;
-        Ok(policy)
+/// The `[snapshot]` table of the config file in use, if any.
+pub fn load(config_file: Option<&Path>) -> Result<Policy> {
+    let mut policy = Policy::default();
+    let Some(path) = config_file else {
+        return Ok(policy);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+    let Some(section) = table.remove("snapshot") else {
+        return Ok(policy);
+    };
+    let section: FileSection = section
+        .try_into()
+        .with_context(|| format!("invalid [snapshot] in {}", path.display()))?;
+    if let Some(v) = section.include {
+        policy.include = v;
     }
+    if let Some(v) = section.exclude {
+        policy.exclude = v;
+    }
+    if let Some(v) = section.default_excludes {
+        policy.default_excludes = v;
+    }
+    if let Some(v) = section.max_file_bytes {
+        policy.max_file_bytes = v;
+    }
+    if let Some(v) = section.max_total_bytes {
+        policy.max_total_bytes = v;
+    }
+    if let Some(v) = section.max_files {
+        policy.max_files = v;
+    }
+    if let Some(v) = section.tracked {
+        policy.tracked = v;
+    }
+    // Compiled once here so a bad glob fails before the run starts.
+    matcher(&policy)?;
+    Ok(policy)
+}
 
-    pub fn matcher(&self) -> Result<Matcher> {
-        let mut excludes: Vec<&str> = self.exclude.iter().map(String::as_str).collect();
-        if self.default_excludes {
-            excludes.extend(DEFAULT_EXCLUDES);
-        }
-        Ok(Matcher {
-            include: if self.include.is_empty() {
-                None
-            } else {
-                Some(build(self.include.iter().map(String::as_str))?)
-            },
-            exclude: build(excludes.into_iter())?,
-        })
+pub fn matcher(policy: &Policy) -> Result<Matcher> {
+    let mut excludes: Vec<&str> = policy.exclude.iter().map(String::as_str).collect();
+    if policy.default_excludes {
+        excludes.extend(DEFAULT_EXCLUDES);
     }
+    Ok(Matcher {
+        include: if policy.include.is_empty() {
+            None
+        } else {
+            Some(build(policy.include.iter().map(String::as_str))?)
+        },
+        exclude: build(excludes.into_iter())?,
+    })
 }
 
 fn build<'a>(patterns: impl Iterator<Item = &'a str>) -> Result<GlobSet> {
@@ -194,7 +134,7 @@ mod tests {
 
     #[test]
     fn default_excludes_drop_caches_and_keep_sources() {
-        let m = Policy::default().matcher().expect("globs");
+        let m = matcher(&Policy::default()).expect("globs");
         assert!(m.takes(Path::new("src/train.py")));
         assert!(!m.takes(Path::new("src/__pycache__/train.cpython-312.pyc")));
         assert!(!m.takes(Path::new("x.pyc")));
@@ -210,7 +150,7 @@ mod tests {
             exclude: vec!["tmp/**".into()],
             ..Policy::default()
         };
-        let m = policy.matcher().expect("globs");
+        let m = matcher(&policy).expect("globs");
         assert!(m.takes(Path::new("a/b.py")));
         assert!(!m.takes(Path::new("a/b.txt")));
         assert!(!m.takes(Path::new("tmp/b.py")));
@@ -221,16 +161,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("runlore.toml");
         std::fs::write(&file, "[snapshot]\nexclude = [\"a[\"]\n").expect("write");
-        let err = Policy::load(Some(&file)).expect_err("bad glob");
+        let err = load(Some(&file)).expect_err("bad glob");
         assert!(
             format!("{err:#}").contains("invalid [snapshot] glob"),
             "{err:#}"
         );
         std::fs::write(&file, "[snapshot]\nmax_bytes = 3\n").expect("write");
-        assert!(Policy::load(Some(&file)).is_err());
+        assert!(load(Some(&file)).is_err());
         std::fs::write(&file, "[snapshot]\nmax_file_bytes = 3\ntracked = \"all\"\n")
             .expect("write");
-        let policy = Policy::load(Some(&file)).expect("ok");
+        let policy = load(Some(&file)).expect("ok");
         assert_eq!(policy.max_file_bytes, 3);
         assert_eq!(policy.tracked, Tracked::All);
     }
