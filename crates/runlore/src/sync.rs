@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use runlore_core::artifact_service::{ArtifactService, UploadOptions};
 use runlore_core::{ErrorKind, LogBatch, NewRun, RunId, RunPatch, RunStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,7 +33,6 @@ enum Record {
     Artifact {
         path: String,
         sha256: String,
-        size: u64,
         step: Option<i64>,
     },
     Finish {
@@ -66,8 +66,15 @@ pub async fn run(ctx: &Ctx, path: Option<PathBuf>) -> Result<()> {
     };
     let folders = journal_folders(&root)?;
     let mut outcomes = Vec::new();
-    for folder in &folders {
-        let outcome = sync_folder(ctx, folder)
+    // Opened only when there is something to sync: on a data dir it opens
+    // the stores.
+    let artifacts = if folders.is_empty() {
+        None
+    } else {
+        Some(crate::artifact::service(&ctx.config)?)
+    };
+    for (folder, artifacts) in folders.iter().zip(artifacts.iter().cycle()) {
+        let outcome = sync_folder(ctx, artifacts.as_ref(), folder)
             .await
             .with_context(|| format!("syncing {}", folder.display()))?;
         if !ctx.json {
@@ -157,7 +164,7 @@ fn set_aside(folder: &Path, record: &Value, error: &runlore_core::Error) -> Resu
     Ok(())
 }
 
-async fn sync_folder(ctx: &Ctx, folder: &Path) -> Result<Outcome> {
+async fn sync_folder(ctx: &Ctx, artifacts: &dyn ArtifactService, folder: &Path) -> Result<Outcome> {
     let name = folder
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -183,14 +190,10 @@ async fn sync_folder(ctx: &Ctx, folder: &Path) -> Result<Outcome> {
                 ctx.store.create_run(run).await.map(|_| ())
             }
             Record::Log { batch } => ctx.store.log_batch(&run_id, batch).await.map(|_| ()),
-            Record::Artifact {
-                path,
-                sha256,
-                size,
-                step,
-            } => {
+            Record::Artifact { path, sha256, step } => {
                 let blob = folder.join(BLOBS_DIR).join(&sha256);
-                upload_artifact(ctx, &run_id, &blob, &path, &sha256, size, step).await
+                let journaled = JournaledArtifact { path, sha256, step };
+                upload_artifact(artifacts, &run_id, &blob, journaled).await
             }
             Record::Finish { status, end_time } => {
                 let patch = RunPatch {
@@ -227,91 +230,42 @@ async fn sync_folder(ctx: &Ctx, folder: &Path) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// An artifact kept in the journal: to the server's native artifact API, or
-/// straight into the local data dir's blob store and artifact index.
+/// An artifact kept in the journal, uploaded through the same
+/// [`ArtifactService`] as `runlore artifact put` (the server's artifact API,
+/// or the local data dir's blob store and index). The declared SHA-256
+/// travels with the bytes, so bytes changed in the journal store nothing.
+/// Error kinds decide what happens next: an unreachable server or its
+/// internal error (`Unavailable`, `Internal`) keeps the record for later;
+/// a refusal (`InvalidArgument`, `NotFound`, …) sets it aside.
 async fn upload_artifact(
-    ctx: &Ctx,
+    service: &dyn ArtifactService,
     run_id: &RunId,
     blob: &Path,
-    path: &str,
-    sha256: &str,
-    size: u64,
-    step: Option<i64>,
+    journaled: JournaledArtifact,
 ) -> runlore_core::Result<()> {
-    let missing = |e: std::io::Error| {
+    let JournaledArtifact { path, sha256, step } = journaled;
+    let expected = runlore_core::Sha256Hex::parse(&sha256)?;
+    let file = tokio::fs::File::open(blob).await.map_err(|e| {
         runlore_core::Error::invalid(format!(
             "the journal lost the bytes of artifact '{path}' ({}): {e}",
             blob.display()
         ))
+    })?;
+    let body: runlore_core::ByteStream =
+        Box::pin(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20));
+    let options = UploadOptions {
+        expected_sha256: Some(expected),
+        step,
+        ..UploadOptions::default()
     };
-    let expected = runlore_core::Sha256Hex::parse(sha256)?;
-    match &ctx.config.server.value {
-        Some(server) => {
-            let file = tokio::fs::File::open(blob).await.map_err(missing)?;
-            let mut url = reqwest::Url::parse(server.trim_end_matches('/'))
-                .map_err(|e| runlore_core::Error::invalid(format!("bad server URL: {e}")))?;
-            url.path_segments_mut()
-                .map_err(|()| runlore_core::Error::invalid("bad server URL"))?
-                .extend(["api", "v1", "runs", run_id.as_str(), "artifacts"])
-                .extend(path.split('/'));
-            url.query_pairs_mut().append_pair("sha256", sha256);
-            if let Some(step) = step {
-                url.query_pairs_mut().append_pair("step", &step.to_string());
-            }
-            let response = reqwest::Client::new()
-                .put(url)
-                .header(reqwest::header::CONTENT_LENGTH, size)
-                .body(reqwest::Body::from(file))
-                .send()
-                .await
-                .map_err(|e| {
-                    runlore_core::Error::new(ErrorKind::Unavailable, format!("{server}: {e}"))
-                })?;
-            let status = response.status();
-            if status.is_success() {
-                return Ok(());
-            }
-            let text = response.text().await.unwrap_or_default();
-            let kind = if status.is_server_error() {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::InvalidArgument
-            };
-            Err(runlore_core::Error::new(
-                kind,
-                format!("artifact '{path}': {status}: {text}"),
-            ))
-        }
-        None => {
-            let data_dir = &ctx.config.data_dir.value;
-            let index = runlore_store::open_sqlite(data_dir)?;
-            let location =
-                runlore_server::blob_location(data_dir, ctx.config.artifacts.value.as_deref());
-            let blobs = runlore_blobs::open(&location)?;
-            let bytes = tokio::fs::read(blob).await.map_err(missing)?;
-            let stored = blobs.put_bytes(bytes::Bytes::from(bytes)).await?;
-            if stored.sha256 != expected {
-                return Err(runlore_core::Error::invalid(format!(
-                    "artifact '{path}' in the journal no longer hashes to {sha256}"
-                )));
-            }
-            let media_type = mime_guess::from_path(path)
-                .first_or_octet_stream()
-                .to_string();
-            runlore_core::ArtifactIndex::put_artifact(
-                index.as_ref(),
-                &runlore_core::ArtifactOwner::Run(run_id.clone()),
-                runlore_core::NewArtifact {
-                    path: path.to_owned(),
-                    sha256: stored.sha256,
-                    size: stored.size,
-                    media_type,
-                    direction: runlore_core::ArtifactDirection::Output,
-                    step,
-                },
-            )
-            .await
-            .map(|_| ())
-        }
-    }
+    service
+        .upload(run_id, &path, body, options)
+        .await
+        .map(|_| ())
+}
+
+struct JournaledArtifact {
+    path: String,
+    sha256: String,
+    step: Option<i64>,
 }
