@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import REPO, runlore_bin
+from conftest import REPO, runlore_bin, sync
 
 SCRIPT = textwrap.dedent("""
     import os
@@ -53,3 +53,43 @@ def test_the_sdk_attaches_to_the_exec_run(server, journal_dir, tmp_path):
 def _project_exists(server, name):
     projects = server.get("/api/v1/projects?view=all")["items"]
     return any(p["name"] == name for p in projects)
+
+
+def test_offline_exec_and_its_sdk_journals_sync_into_one_run(idle_server, journal_dir, tmp_path):
+    """The server is down for the whole run: exec journals the run (params,
+    features, logs, exit status) and the SDK in the command journals its
+    metrics for the same run id. `runlore sync` ships exec's journal first,
+    so the SDK's create is a no-op and nothing of either is lost."""
+    (tmp_path / "base.yaml").write_text("lr: 0.1\nlayers: [64, 32]\n")
+    (tmp_path / "train.py").write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLORE_")}
+    env["PYTHONPATH"] = str(REPO / "sdk" / "python")
+    env["RUNLORE_JOURNAL_DIR"] = str(journal_dir)
+    done = subprocess.run(
+        [str(runlore_bin()), "--server", idle_server.url, "-p", "vision", "exec", "-e", "sweep",
+         "--config", "base.yaml", "--set", "lr=0.5", "--name", "offline", "--no-snapshot",
+         "--", sys.executable, "train.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "runlore sync" in done.stderr, done.stderr
+    folders = sorted(p.name for p in journal_dir.iterdir())
+    assert len(folders) == 2 and folders[1] == folders[0] + ".exec", folders
+
+    idle_server.start()
+    code, out, err = sync(idle_server, journal_dir)
+    assert code == 0, err
+    assert list(journal_dir.iterdir()) == [], out
+
+    runs = idle_server.get("/api/v1/runs?project=vision&view=all")["items"]
+    assert [r["name"] for r in runs] == ["offline"], runs
+    run = idle_server.run(runs[0]["id"])
+    assert run["id"] == folders[0]
+    assert run["experiment"] == "sweep"
+    assert run["status"] == "FINISHED"
+    assert run["params"]["lr"] == "0.5"
+    assert run["params"]["extra"] == "7"
+    assert run["tags"]["from-sdk"] == ""
+    assert run["tags"]["runlore.source"] == "exec"
+    assert idle_server.history(run["id"], "loss")[0]["value"] == 0.25
+    features = idle_server.get(f"/api/v1/runs/{run['id']}/features")
+    assert features["full"]["lr"] == 0.5

@@ -10,6 +10,7 @@ mod demo;
 mod exec;
 mod experiment;
 mod features;
+mod journal;
 mod lineage;
 mod lineage_print;
 mod output;

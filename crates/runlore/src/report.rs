@@ -33,5 +33,5 @@ pub async fn run(ctx: &Ctx, id: &str, output: Option<&Path>, save: bool) -> Resu
 }
 
 pub async fn generate(ctx: &Ctx, files: &RunFiles, id: &RunId) -> Result<String> {
-    Ok(runlore_core::repro::report::report(ctx.store.as_ref(), files.service(), id).await?)
+    Ok(runlore_core::repro::report::report(ctx.store.as_ref(), files.service()?, id).await?)
 }

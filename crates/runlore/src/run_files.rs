@@ -2,7 +2,9 @@
 //! reproducibility keeps: code snapshots, logs, the config, reports. A thin
 //! layer over the CLI's [`ArtifactService`] (local data dir or server), so
 //! they are ordinary artifacts: stored once by SHA-256, verified on the way
-//! out, and kept by anything that keeps referenced blobs.
+//! out, and kept by anything that keeps referenced blobs. When `runlore
+//! exec` works offline they go to the run's journal instead, for
+//! `runlore sync` to upload later.
 
 use std::sync::Arc;
 
@@ -12,9 +14,11 @@ use runlore_core::artifact_service::{ArtifactService, UploadOptions};
 use runlore_core::{Error, Result, RunId, Sha256Hex};
 
 use crate::config::Config;
+use crate::journal::JournalWriter;
 
 pub struct RunFiles {
-    service: Arc<dyn ArtifactService>,
+    service: Option<Arc<dyn ArtifactService>>,
+    journal: Option<Arc<JournalWriter>>,
 }
 
 impl RunFiles {
@@ -24,12 +28,31 @@ impl RunFiles {
                 Ok(e) => e,
                 Err(e) => Error::internal(format!("{e:#}")),
             })?;
-        Ok(RunFiles { service })
+        Ok(RunFiles {
+            service: Some(service),
+            journal: None,
+        })
+    }
+
+    /// Files written to a journal only (nothing can be read back).
+    pub fn journal(journal: Arc<JournalWriter>) -> RunFiles {
+        RunFiles {
+            service: None,
+            journal: Some(journal),
+        }
+    }
+
+    /// Whether the files go to a journal, not to a store.
+    pub fn offline(&self) -> bool {
+        self.journal.is_some()
     }
 
     /// The artifact service underneath (local data dir or server).
-    pub fn service(&self) -> &dyn ArtifactService {
-        self.service.as_ref()
+    pub fn service(&self) -> Result<&dyn ArtifactService> {
+        match &self.service {
+            Some(service) => Ok(service.as_ref()),
+            None => Err(offline()),
+        }
     }
 
     /// Stores `bytes` as the run's artifact `path` (replacing what was
@@ -39,18 +62,24 @@ impl RunFiles {
         // The digest travels with the bytes, so a damaged transfer stores
         // nothing instead of something else.
         let expected = Sha256Hex::parse(&crate::snapshot::sha256_hex(&bytes))?;
+        if let Some(journal) = &self.journal {
+            journal
+                .artifact(path, &bytes, expected.as_str())
+                .map_err(|e| Error::internal(format!("{e:#}")))?;
+            return Ok(expected);
+        }
         let body = Box::pin(futures::stream::once(async move { Ok(bytes) }));
         let options = UploadOptions {
             expected_sha256: Some(expected),
             ..UploadOptions::default()
         };
-        let artifact = self.service.upload(run, path, body, options).await?;
+        let artifact = self.service()?.upload(run, path, body, options).await?;
         Ok(artifact.sha256)
     }
 
     /// The bytes of the run's artifact `path`, verified against their hash.
     pub async fn get(&self, run: &RunId, path: &str) -> Result<Bytes> {
-        let (artifact, mut stream) = self.service.download(run, path).await?;
+        let (artifact, mut stream) = self.service()?.download(run, path).await?;
         let mut out = BytesMut::with_capacity(usize::try_from(artifact.size).unwrap_or(0));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
@@ -62,4 +91,11 @@ impl RunFiles {
         }
         Ok(out.freeze())
     }
+}
+
+fn offline() -> Error {
+    Error::new(
+        runlore_core::ErrorKind::Unavailable,
+        "this run is being journaled offline: its files can be read after `runlore sync`",
+    )
 }

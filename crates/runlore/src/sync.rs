@@ -15,11 +15,9 @@ use serde_json::Value;
 
 use crate::Ctx;
 
-const JOURNAL_FILE: &str = "journal.jsonl";
-const SHIPPED_FILE: &str = "shipped";
-const REJECTED_FILE: &str = "rejected.jsonl";
-const BLOBS_DIR: &str = "blobs";
-pub const ENV_JOURNAL_DIR: &str = "RUNLORE_JOURNAL_DIR";
+use crate::journal::{
+    BLOBS_DIR, EXEC_SUFFIX, JOURNAL_FILE, REJECTED_FILE, SHIPPED_FILE, default_root, folder_run_id,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -48,15 +46,6 @@ struct Outcome {
     rejected: usize,
     left: usize,
     complete: bool,
-}
-
-/// The SDK's default: `$RUNLORE_JOURNAL_DIR`, else `~/.runlore/journal`.
-pub fn default_root() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os(ENV_JOURNAL_DIR).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME").context("HOME is not set; pass the journal folder")?;
-    Ok(PathBuf::from(home).join(".runlore").join("journal"))
 }
 
 pub async fn run(ctx: &Ctx, path: Option<PathBuf>) -> Result<()> {
@@ -115,7 +104,17 @@ fn journal_folders(root: &Path) -> Result<Vec<PathBuf>> {
             folders.push(path);
         }
     }
-    folders.sort();
+    // For each run, the journal `runlore exec` left goes before the SDK's:
+    // its `create` record carries the run's params, features and parents,
+    // and a create that comes second is a no-op.
+    folders.sort_by_key(|f| {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        match name.strip_suffix(EXEC_SUFFIX) {
+            Some(id) => (id.to_owned(), 0),
+            None => (name, 1),
+        }
+    });
     Ok(folders)
 }
 
@@ -165,12 +164,7 @@ fn set_aside(folder: &Path, record: &Value, error: &runlore_core::Error) -> Resu
 }
 
 async fn sync_folder(ctx: &Ctx, artifacts: &dyn ArtifactService, folder: &Path) -> Result<Outcome> {
-    let name = folder
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let run_id = RunId::parse(&name)
-        .with_context(|| format!("{} is not named after a run id", folder.display()))?;
+    let run_id = folder_run_id(folder)?;
     let shipped = read_shipped(folder);
     let pending: Vec<(u64, Value)> = read_records(&folder.join(JOURNAL_FILE))?
         .into_iter()

@@ -92,7 +92,9 @@ pub async fn run(files: &RunFiles, run: &RunId, spec: Spec<'_>) -> Result<Outcom
     let status = loop {
         tokio::select! {
             status = child.wait() => break status.context("waiting for the command")?,
-            _ = tick.tick() => {
+            // Offline, every upload would be one more copy in the journal:
+            // only the final one is kept.
+            _ = tick.tick(), if !files.offline() => {
                 upload_grown(files, run, &logs, &mut sent, LIVE_LIMIT).await;
             }
             _ = terminate.recv() => {

@@ -8,19 +8,22 @@ mod child;
 mod environment;
 pub mod overrides;
 pub mod record;
+mod sink;
 mod supervise;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use runlore_core::{
-    EdgeKind, Error, LogBatch, NewRun, ParentLink, Run, RunId, RunPatch, RunStatus,
+    EdgeKind, Error, ErrorKind, LogBatch, NewRun, ParentLink, Run, RunId, RunStatus,
 };
 use serde_json::Value;
 
 use self::record::{CONFIG_STEM, ConfigRecord, shell_join};
+use self::sink::Sink;
 use crate::Ctx;
 use crate::cli::ExecArgs;
 use crate::run_files::RunFiles;
@@ -252,23 +255,22 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
         parents: plan.parents.clone(),
         ..NewRun::default()
     };
-    let run = ctx.store.create_run(new).await?;
+    let (sink, run) = create_run(ctx, new).await?;
     let resolved = match config {
         Ok(resolved) => resolved,
         Err(e) => {
             // The attempt is kept (FAILED, with the reason) so it is not lost
             // from the experiment; the command never started.
-            fail_run(ctx, &run, &e.to_string()).await?;
+            fail_run(&sink, &run, &e.to_string()).await?;
             return Err(anyhow::Error::new(e).context(format!(
                 "run {} recorded as FAILED; the command was not started",
                 run.id
             )));
         }
     };
-    let files = RunFiles::open(&ctx.config)?;
     let outcome = supervise::supervise(
         ctx,
-        &files,
+        &sink,
         &run,
         &plan,
         (&argv_text, &argv_hex),
@@ -279,9 +281,31 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
     match outcome {
         Ok(code) => Ok(code),
         Err(e) => {
-            let _ = fail_run(ctx, &run, &format!("{e:#}")).await;
+            let _ = fail_run(&sink, &run, &format!("{e:#}")).await;
             Err(e)
         }
+    }
+}
+
+/// The run in the store, or, when the server cannot be reached, in a
+/// journal that `runlore sync` ships later (the command runs either way).
+async fn create_run(ctx: &Ctx, new: NewRun) -> Result<(Sink, Run)> {
+    match ctx.store.create_run(new.clone()).await {
+        Ok(run) => {
+            let files = RunFiles::open(&ctx.config)?;
+            Ok((Sink::online(Arc::clone(&ctx.store), files), run))
+        }
+        Err(e) if e.kind() == ErrorKind::Unavailable && ctx.config.server.value.is_some() => {
+            let root = crate::journal::default_root()?;
+            let (sink, run) = Sink::offline(&root, new)?;
+            eprintln!(
+                "runlore: {e}\nrunlore: recording run {} offline in {}; `runlore sync` uploads it when the server is back",
+                run.id,
+                sink.journal_folder().unwrap_or(&root).display()
+            );
+            Ok((sink, run))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -297,16 +321,11 @@ fn truncate(mut text: String) -> String {
     text
 }
 
-async fn fail_run(ctx: &Ctx, run: &Run, reason: &str) -> Result<()> {
+async fn fail_run(sink: &Sink, run: &Run, reason: &str) -> Result<()> {
     let batch = LogBatch {
         tags: [("runlore.error".to_owned(), truncate(reason.to_owned()))].into(),
         ..LogBatch::default()
     };
-    ctx.store.log_batch(&run.id, batch).await?;
-    let patch = RunPatch {
-        status: Some(RunStatus::Failed),
-        ..RunPatch::default()
-    };
-    ctx.store.update_run(&run.id, patch).await?;
-    Ok(())
+    sink.log_batch(&run.id, batch).await?;
+    sink.end(&run.id, RunStatus::Failed, None).await
 }

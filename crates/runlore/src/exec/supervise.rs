@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use runlore_core::{LogBatch, Run, RunId, RunPatch, RunStatus};
+use runlore_core::{LogBatch, Run, RunId, RunStatus};
 
 use super::record::{ENVIRONMENT_PATH, EXEC_PATH, ExecRecord, REQUIREMENTS_PATH};
+use super::sink::Sink;
 use super::{MAX_TAG, Plan, Resolved, child, config_text, environment, truncate};
 use crate::Ctx;
 use crate::run_files::RunFiles;
@@ -18,13 +19,14 @@ use crate::snapshot;
 /// Snapshot, config hand-over, the command itself, then what it left.
 pub(super) async fn supervise(
     ctx: &Ctx,
-    files: &RunFiles,
+    sink: &Sink,
     run: &Run,
     plan: &Plan,
     (argv_text, argv_hex): (&[String], &[Option<String>]),
     resolved: Option<Resolved>,
     policy: Option<snapshot::Policy>,
 ) -> Result<u8> {
+    let files = &sink.files;
     let mut record = ExecRecord {
         argv: argv_text.to_vec(),
         argv_hex: argv_hex.to_vec(),
@@ -63,6 +65,11 @@ pub(super) async fn supervise(
     if let Some(server) = &ctx.config.server.value {
         env.push(("RUNLORE_SERVER".to_owned(), server.clone()));
     }
+    if files.offline() && std::env::var_os("RUNLORE_FLUSH_TIMEOUT").is_none() {
+        // The SDK in the command would wait 30 s at its end for a server
+        // that was already gone; its journal keeps the data for sync.
+        env.push(("RUNLORE_FLUSH_TIMEOUT".to_owned(), "0".to_owned()));
+    }
     if let Some(resolved) = &resolved {
         let text = config_text(resolved)?;
         let path = work.join(format!("config.{}", resolved.record.format));
@@ -96,7 +103,7 @@ pub(super) async fn supervise(
     let (status, code, tags) = ending(&outcome);
     // The command has run: whatever fails from here on is reported, and
     // runlore still exits with the command's code, which scripts rely on.
-    let recorded = record_end(ctx, files, run, record, environment, status, tags).await;
+    let recorded = record_end(ctx, sink, run, record, environment, status, tags).await;
     if let Err(e) = &recorded {
         eprintln!("runlore: could not record the end of run {}: {e:#}", run.id);
     }
@@ -105,7 +112,15 @@ pub(super) async fn supervise(
     } else {
         eprintln!("runlore: the command's logs are kept in {}", work.display());
     }
-    eprintln!("runlore: run {} {}", run.id, status.as_str());
+    match sink.journal_folder() {
+        Some(folder) => eprintln!(
+            "runlore: run {} {} (offline: `runlore sync` uploads {})",
+            run.id,
+            status.as_str(),
+            folder.display()
+        ),
+        None => eprintln!("runlore: run {} {}", run.id, status.as_str()),
+    }
     Ok(code)
 }
 
@@ -135,13 +150,14 @@ fn ending(outcome: &child::Outcome) -> (RunStatus, u8, BTreeMap<String, String>)
 /// Environment, exec record, tags, final status, then REPORT.md.
 async fn record_end(
     ctx: &Ctx,
-    files: &RunFiles,
+    sink: &Sink,
     run: &Run,
     mut record: ExecRecord,
     environment: tokio::task::JoinHandle<environment::Environment>,
     status: RunStatus,
     mut tags: BTreeMap<String, String>,
 ) -> Result<()> {
+    let files = &sink.files;
     match tokio::time::timeout(Duration::from_secs(60), environment).await {
         Ok(Ok(env)) => {
             let doc = serde_json::to_string(&env.document)?;
@@ -167,13 +183,12 @@ async fn record_end(
         tags,
         ..LogBatch::default()
     };
-    ctx.store.log_batch(&run.id, batch).await?;
-    let patch = RunPatch {
-        status: Some(status),
-        end_time: record.end_time,
-        ..RunPatch::default()
-    };
-    ctx.store.update_run(&run.id, patch).await?;
+    sink.log_batch(&run.id, batch).await?;
+    sink.end(&run.id, status, record.end_time).await?;
+    if files.offline() {
+        // The server builds the report of any run on demand once synced.
+        return Ok(());
+    }
     // Written last so it describes the finished run; a failure here loses
     // nothing (`runlore run report` makes it again).
     match crate::report::generate(ctx, files, &run.id).await {
