@@ -297,6 +297,27 @@ impl BlobStore for ObjectBlobStore {
         Ok((size, Box::pin(stream)))
     }
 
+    async fn get_range(
+        &self,
+        sha256: &Sha256Hex,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream> {
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..object_store::GetOptions::default()
+        };
+        let found = self
+            .store
+            .get_opts(&blob_path(sha256), options)
+            .await
+            .map_err(|e| blob_error(sha256, "reading", e))?;
+        // `into_stream` seeks a local file to the range's start.
+        let stream = found
+            .into_stream()
+            .map(|chunk| chunk.map_err(std::io::Error::other));
+        Ok(Box::pin(stream))
+    }
+
     async fn get_bytes(&self, sha256: &Sha256Hex) -> Result<Bytes> {
         let (size, mut stream) = self.get(sha256).await?;
         let capacity = usize::try_from(size.min(MAX_PREALLOCATION)).unwrap_or(0);

@@ -104,6 +104,15 @@ pub trait BlobStore: Send + Sync + 'static {
     /// bytes do not match the address.
     async fn get(&self, sha256: &Sha256Hex) -> Result<(u64, ByteStream)>;
 
+    /// Streams the bytes `range` (end exclusive, within the blob's size) of
+    /// a blob. Not verified: only a whole read can be checked against the
+    /// address. For HTTP range requests (the tail of a log).
+    async fn get_range(
+        &self,
+        sha256: &Sha256Hex,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream>;
+
     /// Reads a whole blob into memory, verified. For small blobs only.
     async fn get_bytes(&self, sha256: &Sha256Hex) -> Result<Bytes>;
 

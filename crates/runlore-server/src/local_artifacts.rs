@@ -39,6 +39,14 @@ pub fn media_type_for(path: &str, declared: Option<&str>) -> String {
 }
 
 impl LocalArtifacts {
+    /// The row of the run's artifact `path`.
+    pub async fn artifact(&self, run: &RunId, path: &str) -> Result<Artifact> {
+        validate_path(path)?;
+        self.index
+            .get_artifact(&ArtifactOwner::Run(run.clone()), path)
+            .await
+    }
+
     async fn writable_run(&self, run: &RunId) -> Result<()> {
         let found = self.store.get_run(run).await?;
         if found.lifecycle == Lifecycle::Deleted {

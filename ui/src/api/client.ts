@@ -207,6 +207,22 @@ export const api = {
     return (await send(api.reportUrl(id))).text();
   },
   reportUrl: (id: string) => `${BASE}/runs/${enc(id)}/report`,
+  /** The last `maxBytes` of an artifact's text (one `Range` request), with
+   * whether bytes before them were left out; null when there is no such file. */
+  async artifactTail(id: string, path: string, maxBytes: number): Promise<{ text: string; cut: boolean } | null> {
+    let response: Response;
+    try {
+      response = await send(api.artifactUrl(id, path), { headers: { Range: `bytes=-${maxBytes}` } });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      if (e instanceof ApiError && e.status === 416) return { text: "", cut: false }; // an empty file
+      throw e;
+    }
+    const text = new TextDecoder().decode(await response.arrayBuffer());
+    const total = Number(response.headers.get("content-range")?.split("/")[1]);
+    const cut = response.status === 206 && Number.isFinite(total) && total > maxBytes;
+    return { text, cut };
+  },
   /** An artifact's text, or null when the run has no such file. */
   async artifactTextOrNull(id: string, path: string): Promise<string | null> {
     try {

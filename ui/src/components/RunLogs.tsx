@@ -1,7 +1,9 @@
 // A run's stdout and stderr (the `logs/stdout.log` and `logs/stderr.log`
 // artifacts `runlore exec` uploads while the command runs). While the run is
 // RUNNING both are re-read every few seconds; polling stops once it ends.
-// The view follows the end of the log unless the reader scrolled up.
+// The view follows the end of the log unless the reader scrolled up. Only
+// the end of each log is read (an HTTP range request), so a long run's huge
+// log costs the same on every poll.
 
 import { useEffect, useRef, useState } from "react";
 import { api } from "../api/client";
@@ -18,9 +20,14 @@ export function tail(text: string, limit = TAIL_CHARS): { text: string; cut: boo
   return { text: text.slice(start < 0 ? text.length - limit : start + 1), cut: true };
 }
 
+/** Bytes read from the end of a log on each poll. */
+export const TAIL_BYTES = 512 * 1024;
+
+type LogTail = { text: string; cut: boolean } | null;
+
 interface Logs {
-  stdout: string | null;
-  stderr: string | null;
+  stdout: LogTail;
+  stderr: LogTail;
   status: RunStatus;
 }
 
@@ -37,8 +44,8 @@ export function RunLogs({ runId, intervalMs = 3000 }: { runId: string; intervalM
       try {
         const [run, stdout, stderr] = await Promise.all([
           api.run(runId),
-          api.artifactTextOrNull(runId, LOG_PATHS.stdout),
-          api.artifactTextOrNull(runId, LOG_PATHS.stderr),
+          api.artifactTail(runId, LOG_PATHS.stdout, TAIL_BYTES),
+          api.artifactTail(runId, LOG_PATHS.stderr, TAIL_BYTES),
         ]);
         if (!live) return;
         setLogs({ stdout, stderr, status: run.status });
@@ -59,7 +66,8 @@ export function RunLogs({ runId, intervalMs = 3000 }: { runId: string; intervalM
     };
   }, [runId, intervalMs]);
 
-  const text = logs?.[stream];
+  const log = logs?.[stream];
+  const text = log?.text;
   return (
     <div data-testid="run-logs">
       <div className="row" style={{ marginBottom: 6 }}>
@@ -92,23 +100,25 @@ export function RunLogs({ runId, intervalMs = 3000 }: { runId: string; intervalM
           No {LOG_PATHS[stream]} artifact. <code>runlore exec -- COMMAND</code> uploads the command's output there while it runs.
         </p>
       )}
-      {text != null && <LogText text={text} />}
+      {text != null && <LogText text={text} cut={log?.cut} />}
     </div>
   );
 }
 
 /** The log, scrolled to its end on every change unless the reader scrolled up. */
-export function LogText({ text }: { text: string }) {
+export function LogText({ text, cut = false }: { text: string; cut?: boolean }) {
   const ref = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
   const shown = tail(text);
+  // The first line of a ranged read is usually a fragment: drop it.
+  const lines = cut && !shown.cut ? { text: shown.text.slice(shown.text.indexOf("\n") + 1), cut: true } : shown;
   useEffect(() => {
     const el = ref.current;
     if (el && follow.current) el.scrollTop = el.scrollHeight;
-  }, [shown.text]);
+  }, [lines.text]);
   return (
     <>
-      {shown.cut && <p className="muted">Showing the last {TAIL_CHARS.toLocaleString()} characters.</p>}
+      {lines.cut && <p className="muted">Showing the end of the log (download it for the whole).</p>}
       <pre
         ref={ref}
         className="log"
@@ -118,7 +128,7 @@ export function LogText({ text }: { text: string }) {
           follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
         }}
       >
-        {shown.text}
+        {lines.text}
       </pre>
     </>
   );

@@ -159,6 +159,23 @@ describe("live logs", () => {
     expect(t.cut).toBe(true);
     expect(t.text.endsWith("end")).toBe(true);
   });
+  it("reads only the end of a long log with a range request", async () => {
+    const ranges: (string | null)[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      const url = String(input);
+      if (url.endsWith(".log")) {
+        ranges.push(new Headers(init?.headers).get("range"));
+        const body = "ch 1 of line 41\nline 42\nline 43\n";
+        return Promise.resolve(new Response(body, { status: 206, headers: { "content-range": `bytes 900000-900031/900032` } }));
+      }
+      return respond(run(1, { status: "FINISHED" }));
+    });
+    render(<RunLogs runId={run(1).id} />);
+    await waitFor(() => expect(screen.getByTestId("log-text").textContent).toContain("line 43"));
+    expect(ranges).toEqual(["bytes=-524288", "bytes=-524288"]);
+    expect(screen.getByTestId("log-text").textContent?.startsWith("line 42")).toBe(true);
+    expect(screen.getByText(/Showing the end of the log/)).toBeTruthy();
+  });
   it("polls while the run is RUNNING and stops when it finishes", async () => {
     let reads = 0;
     vi.spyOn(globalThis, "fetch").mockImplementation((input) => {

@@ -84,27 +84,66 @@ pub async fn put(
     Ok((StatusCode::CREATED, axum::Json(artifact)))
 }
 
+/// The file's bytes. A `Range: bytes=…` header with one range (e.g.
+/// `bytes=-65536`, the last 64 KiB of a log) gets `206 Partial Content`;
+/// a range outside the file gets 416; several ranges get the whole file.
+/// Partial reads are not checked against the hash (only a whole read is).
 #[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
     responses((status = 200, content_type = "application/octet-stream"),
-              (status = 404, body = ErrorBody)))]
+              (status = 206, description = "The requested byte range", content_type = "application/octet-stream"),
+              (status = 404, body = ErrorBody),
+              (status = 416, description = "The range is outside the file")))]
 pub async fn get(
     State(state): State<AppState>,
     Path((id, path)): Path<(String, String)>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
-    let (artifact, stream) = state
-        .artifact_service()
-        .download(&run_id(&id)?, &path)
-        .await?;
+    let id = run_id(&id)?;
+    let service = state.artifact_service();
+    if let Some(range) = request.get(header::RANGE) {
+        let artifact = service.artifact(&id, &path).await?;
+        match super::byte_range::parse(range, artifact.size) {
+            super::byte_range::Wanted::Whole => {}
+            super::byte_range::Wanted::Part(part) => {
+                let stream = service
+                    .blobs
+                    .get_range(&artifact.sha256, part.clone())
+                    .await?;
+                let mut response = Body::from_stream(stream).into_response();
+                *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+                describe(response.headers_mut(), &artifact, part.end - part.start);
+                let content_range =
+                    format!("bytes {}-{}/{}", part.start, part.end - 1, artifact.size);
+                if let Ok(v) = HeaderValue::from_str(&content_range) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Ok(response);
+            }
+            super::byte_range::Wanted::Unsatisfiable => {
+                let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", artifact.size)) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Ok(response);
+            }
+        }
+    }
+    let (artifact, stream) = service.download(&id, &path).await?;
     let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
+    describe(response.headers_mut(), &artifact, artifact.size);
+    Ok(response)
+}
+
+/// The headers every artifact response carries.
+fn describe(headers: &mut HeaderMap, artifact: &Artifact, length: u64) {
     if let Ok(v) = HeaderValue::from_str(&artifact.media_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(artifact.size));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(artifact.sha256.as_str()) {
         headers.insert("x-runlore-sha256", v);
     }
-    Ok(response)
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts", tag = "artifacts",

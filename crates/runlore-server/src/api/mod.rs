@@ -1,6 +1,7 @@
 //! The native API, `/api/v1`: thin handlers over the `MetadataStore`.
 
 mod artifacts;
+mod byte_range;
 mod experiments;
 mod graph;
 mod lineage;
