@@ -1,5 +1,6 @@
 // The project's run DAG, laid out top-down with dagre and drawn as SVG.
-// Nodes are coloured by status and show a key metric with ▲/▼ against the
+// Nodes are coloured by status and show the project's first key metric
+// (latest, best or average, as its settings say) with ▲/▼ against the
 // primary parent. Click a node to open the run; drag it onto another node
 // to make that node its parent (after a confirmation, through the API).
 
@@ -7,7 +8,8 @@ import dagre from "@dagrejs/dagre";
 import { useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { api, num } from "../api/client";
-import type { Graph, GraphNode } from "../api/types";
+import { type Aggregated, aggregateRuns } from "../aggregate";
+import type { Graph, GraphNode, KeyMetric } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { compare, guessDirection } from "../components/RunsTable";
 import { useAsync, useKeyMetrics } from "../hooks";
@@ -79,13 +81,25 @@ export function GraphView() {
   const [busy, setBusy] = useState(false);
 
   const keyMetrics = useKeyMetrics(project);
-  const keyMetric = useMemo(() => {
+  const keyMetric = useMemo((): { key: string; dir: "min" | "max"; how: KeyMetric["aggregation"] } | undefined => {
     const configured = keyMetrics[0];
-    if (configured) return { key: configured.key, dir: configured.direction };
+    if (configured) return { key: configured.key, dir: configured.direction, how: configured.aggregation };
     const first = graph.data?.nodes.find((n) => Object.keys(n.metrics).length)?.metrics;
     const key = first ? Object.keys(first).sort()[0] : undefined;
-    return key ? { key, dir: guessDirection(key) } : undefined;
+    return key ? { key, dir: guessDirection(key), how: "last" } : undefined;
   }, [graph.data, keyMetrics]);
+  // Best or average, as the project's settings ask, from the server's
+  // summaries of the runs on screen (the graph itself carries the latest).
+  const aggregated = useAsync(async () => {
+    if (!keyMetric || keyMetric.how === "last" || !layout) return new Map() as Aggregated;
+    const metric: KeyMetric = { key: keyMetric.key, direction: keyMetric.dir, aggregation: keyMetric.how };
+    return aggregateRuns([...layout.placed.keys()], [metric]);
+  }, [keyMetric, layout]);
+  const metricOf = (node: GraphNode | undefined): number | undefined => {
+    if (!keyMetric || !node) return undefined;
+    if (keyMetric.how === "last") return num(node.metrics[keyMetric.key]);
+    return aggregated.data?.get(node.id)?.get(keyMetric.key);
+  };
   const primaryParent = useMemo(() => {
     const m = new Map<string, string>();
     for (const e of graph.data?.edges ?? []) if (e.position === 0) m.set(e.child, e.parent);
@@ -127,7 +141,7 @@ export function GraphView() {
           {graph.data ? `${graph.data.nodes.length} runs, ${graph.data.edges.length} edges` : ""}
           {graph.data && graph.data.nodes.length > MAX_NODES ? ` (showing ${MAX_NODES.toLocaleString()}: linked runs first)` : ""} · click a run to open it,
           drag it onto another run to re-parent it · dashed: resumed, merged or ablation
-          {keyMetric ? ` · metric: ${keyMetric.key}` : ""}
+          {keyMetric ? ` · metric: ${keyMetric.key}${keyMetric.how === "last" ? "" : ` (${keyMetric.how})`}` : ""}
         </span>
       </div>
       <ErrorBox error={graph.error} />
@@ -177,10 +191,9 @@ export function GraphView() {
               const dragging = drag?.id === node.id;
               const tx = x - W / 2 + (dragging ? drag.dx : 0);
               const ty = y - H / 2 + (dragging ? drag.dy : 0);
-              const value = keyMetric ? num(node.metrics[keyMetric.key]) : undefined;
+              const value = metricOf(node);
               const parentId = primaryParent.get(node.id);
-              const parentValue =
-                keyMetric && parentId ? num(layout.placed.get(parentId)?.node.metrics[keyMetric.key]) : undefined;
+              const parentValue = parentId ? metricOf(layout.placed.get(parentId)?.node) : undefined;
               const verdict = keyMetric ? compare(value, parentValue, keyMetric.dir) : "";
               return (
                 <g

@@ -1,7 +1,7 @@
-import { render, screen } from "@testing-library/react";
-import { MemoryRouter } from "react-router";
+import { render, screen, waitFor } from "@testing-library/react";
+import { MemoryRouter, Route, Routes } from "react-router";
 import type { Graph } from "../api/types";
-import { layoutGraph, limitGraph, MAX_NODES } from "./Graph";
+import { GraphView, layoutGraph, limitGraph, MAX_NODES } from "./Graph";
 import { TRANSITIONS } from "./Kanban";
 import { UnreachableBanner } from "../App";
 import { api } from "../api/client";
@@ -33,6 +33,48 @@ describe("graph layout", () => {
     expect(limited.nodes).toHaveLength(MAX_NODES);
     expect(limited.nodes.slice(0, 3).map((n) => n.id)).toEqual(["a", "b", "c"]);
     expect(limited.edges).toHaveLength(2);
+  });
+});
+
+describe("graph key metric", () => {
+  afterEach(() => vi.restoreAllMocks());
+  it("judges children on the project's aggregation (best), not the latest value", async () => {
+    const graph: Graph = {
+      nodes: [
+        { id: "p".padStart(32, "0"), name: "parent", status: "FINISHED", metrics: { val_loss: 0.5 } },
+        // Latest 0.9 is worse than the parent's; its best, 0.2, is better.
+        { id: "c".padStart(32, "0"), name: "child", status: "FINISHED", metrics: { val_loss: 0.9 } },
+      ],
+      edges: [{ parent: "p".padStart(32, "0"), child: "c".padStart(32, "0"), kind: "derived_from", position: 0 }],
+    };
+    const summaries = [
+      { run_id: "p".padStart(32, "0"), key: "val_loss", count: 3, min: 0.4, max: 0.8, mean: 0.6 },
+      { run_id: "c".padStart(32, "0"), key: "val_loss", count: 3, min: 0.2, max: 0.9, mean: 0.5 },
+    ];
+    const asked: unknown[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      const url = String(input);
+      const body = (v: unknown) => Promise.resolve(new Response(JSON.stringify(v), { headers: { "content-type": "application/json" } }));
+      if (url.includes("/settings")) return body({ key_metrics: [{ key: "val_loss", direction: "min", aggregation: "best" }] });
+      if (url.includes("/graph")) return body(graph);
+      if (url.includes("metric-summaries")) {
+        asked.push(JSON.parse(String(init?.body)));
+        return body({ items: summaries });
+      }
+      return Promise.reject(new Error(`unexpected ${url}`));
+    });
+    const { container } = render(
+      <MemoryRouter initialEntries={["/projects/p/graph"]}>
+        <Routes>
+          <Route path="/projects/:project/graph" element={<GraphView />} />
+        </Routes>
+      </MemoryRouter>,
+    );
+    await waitFor(() => expect(container.querySelector('[data-name="child"]')?.textContent).toContain("val_loss 0.2"));
+    expect(container.querySelector('[data-name="child"]')?.textContent).toContain("▲");
+    expect(container.querySelector('[data-name="parent"]')?.textContent).toContain("val_loss 0.4");
+    expect(screen.getByText(/metric: val_loss \(best\)/)).toBeTruthy();
+    expect(asked).toHaveLength(1);
   });
 });
 
