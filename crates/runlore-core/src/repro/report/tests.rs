@@ -1,7 +1,7 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
-use crate::repro::{ConfigRecord, FileEntry, GitInfo, Origin, Override, Policy};
+use crate::repro::{ConfigRecord, FileEntry, GitInfo, Kind, Origin, Override, Policy};
 
 fn run(tags: Value) -> Run {
     serde_json::from_value(json!({
