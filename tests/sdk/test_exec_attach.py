@@ -22,17 +22,22 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_the_sdk_attaches_to_the_exec_run(server, journal_dir, tmp_path):
-    (tmp_path / "base.yaml").write_text("lr: 0.1\nlayers: [64, 32]\n")
-    (tmp_path / "train.py").write_text(SCRIPT)
+def _exec_train(server_url, name, journal_dir, folder):
+    """`runlore exec` of SCRIPT with a base config and one override."""
+    (folder / "base.yaml").write_text("lr: 0.1\nlayers: [64, 32]\n")
+    (folder / "train.py").write_text(SCRIPT)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLORE_")}
     env["PYTHONPATH"] = str(REPO / "sdk" / "python")
     env["RUNLORE_JOURNAL_DIR"] = str(journal_dir)
-    done = subprocess.run(
-        [str(runlore_bin()), "--server", server.url, "-p", "vision", "exec", "-e", "sweep",
-         "--config", "base.yaml", "--set", "lr=0.5", "--name", "attached", "--no-snapshot",
+    return subprocess.run(
+        [str(runlore_bin()), "--server", server_url, "-p", "vision", "exec", "-e", "sweep",
+         "--config", "base.yaml", "--set", "lr=0.5", "--name", name, "--no-snapshot",
          "--", sys.executable, "train.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_sdk_attaches_to_the_exec_run(server, journal_dir, tmp_path):
+    done = _exec_train(server.url, "attached", journal_dir, tmp_path)
     assert done.returncode == 0, done.stderr
 
     runs = server.get("/api/v1/runs?project=vision&view=all")["items"]
@@ -60,16 +65,7 @@ def test_offline_exec_and_its_sdk_journals_sync_into_one_run(idle_server, journa
     features, logs, exit status) and the SDK in the command journals its
     metrics for the same run id. `runlore sync` ships exec's journal first,
     so the SDK's create is a no-op and nothing of either is lost."""
-    (tmp_path / "base.yaml").write_text("lr: 0.1\nlayers: [64, 32]\n")
-    (tmp_path / "train.py").write_text(SCRIPT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLORE_")}
-    env["PYTHONPATH"] = str(REPO / "sdk" / "python")
-    env["RUNLORE_JOURNAL_DIR"] = str(journal_dir)
-    done = subprocess.run(
-        [str(runlore_bin()), "--server", idle_server.url, "-p", "vision", "exec", "-e", "sweep",
-         "--config", "base.yaml", "--set", "lr=0.5", "--name", "offline", "--no-snapshot",
-         "--", sys.executable, "train.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = _exec_train(idle_server.url, "offline", journal_dir, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "runlore sync" in done.stderr, done.stderr
     folders = sorted(p.name for p in journal_dir.iterdir())

@@ -18,6 +18,17 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// `runlore sync` of the journal root to the place's server.
+fn sync(place: &Place, journal: &std::path::Path) -> std::process::Output {
+    place
+        .target
+        .cmd()
+        .env("RUNLORE_JOURNAL_DIR", journal)
+        .arg("sync")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_run_made_while_the_server_is_down_is_journaled_and_synced_whole() {
     let tmp = tempfile::tempdir().unwrap();
@@ -65,13 +76,7 @@ fn a_run_made_while_the_server_is_down_is_journaled_and_synced_whole() {
 
     // The server comes up; sync ships the journal and removes it.
     let place = Place::server(tmp.path(), &tmp.path().join("data"));
-    let synced = place
-        .target
-        .cmd()
-        .env("RUNLORE_JOURNAL_DIR", &journal)
-        .arg("sync")
-        .output()
-        .unwrap();
+    let synced = sync(&place, &journal);
     assert!(
         synced.status.success(),
         "{}",
@@ -103,13 +108,7 @@ fn a_run_made_while_the_server_is_down_is_journaled_and_synced_whole() {
     assert_same_tree(&work, &restored, &["src/__pycache__"]);
 
     // Syncing again has nothing left to do.
-    let again = place
-        .target
-        .cmd()
-        .env("RUNLORE_JOURNAL_DIR", &journal)
-        .arg("sync")
-        .output()
-        .unwrap();
+    let again = sync(&place, &journal);
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to sync"));
 }
