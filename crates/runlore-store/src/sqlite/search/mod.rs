@@ -1,21 +1,31 @@
 //! Run search: the filter and the order become SQL, and only the requested
 //! page of runs is loaded.
 //!
-//! Two plans answer the same query with the same order:
+//! Three plans answer the same query with the same order:
 //! - the *ordered scan* walks an index in the requested order (a metric's
 //!   latest values, a param or tag's values, or start times), checks each run
 //!   against the filter with primary-key probes, and stops after one page:
 //!   milliseconds when many runs match, but slow when few do;
+//! - the *grouped scan* (`grouped.rs`), for two or more order keys whose
+//!   first has large groups of ties, fills the page group by group along
+//!   the second key's index;
 //! - the *set plan* builds the set of matching runs from the filter's
 //!   indexes and sorts it: fast when few runs match.
 //!
-//! The ordered scan runs first under a small time budget (SQLite's progress
-//! handler interrupts it); when it runs out, or cannot prove the page is
-//! complete (runs that lack the order key sort last and are not in its
-//! index), the set plan answers. Both plans order by the key, then the run's
-//! internal id in the key's direction, so pages agree whichever plan ran.
+//! With two or more keys the grouped scan looks at the first group and
+//! either answers, hands over to the ordered scan (small groups), or to the
+//! set plan. The ordered scan runs under a small time budget (SQLite's
+//! progress handler interrupts it); when it runs out, or cannot prove the
+//! page is complete (runs that lack the order key sort last and are not in
+//! its index), the set plan answers. Every plan orders by the keys, then the
+//! run's internal id in the first key's direction, so pages agree whichever
+//! plan ran (`tests.rs` compares them).
 
+mod grouped;
 mod predicate;
+mod source;
+#[cfg(test)]
+mod tests;
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +35,9 @@ use runlore_core::{LifecycleView, Page, Result, Run, cursor};
 use rusqlite::Connection;
 
 use super::{db_err, experiments, runs};
+use grouped::{Grouped, MIN_WALKED_GROUP, grouped_scan};
 use predicate::{Mode, Sql, attribute_column, expr_sql};
+use source::{key_source, pushdown};
 
 /// How long the ordered scan may run before the set plan takes over.
 const ORDERED_SCAN_BUDGET: Duration = Duration::from_millis(8);
@@ -43,9 +55,13 @@ pub fn search(conn: &Connection, query: &RunQuery) -> Result<Page<Run>> {
         None => 0,
     };
     let want = limit + 1;
-    let keys = match ordered_scan(conn, query, want, offset)? {
-        Some(keys) => keys,
-        None => set_plan(conn, query, want, offset)?,
+    let keys = match grouped_scan(conn, query, want, offset, MIN_WALKED_GROUP)? {
+        Grouped::Page(keys) => keys,
+        Grouped::Ordered => match ordered_scan(conn, query, want, offset)? {
+            Some(keys) => keys,
+            None => set_plan(conn, query, want, offset)?,
+        },
+        Grouped::SetPlan => set_plan(conn, query, want, offset)?,
     };
     let more = keys.len() > limit;
     let items = runs::load(conn, &keys[..keys.len().min(limit)])?;
@@ -110,43 +126,18 @@ fn ordered_scan(
     let order = primary_order(query);
     let dir = direction(order.descending);
     let mut sql = Sql::default();
-    // (source rows, conditions, the key's column, the run id column): the
-    // source's index yields rows in (key, run id) order.
-    let (from, mut conditions, key_column, id_column) = match &order.field {
-        Field::Metric(key) => {
-            let k = sql.arg(key.clone());
-            (
-                "latest_metrics o CROSS JOIN runs r ON r.id = o.run_id".to_owned(),
-                vec![
-                    format!("o.key_id = (SELECT id FROM metric_keys WHERE key = {k})"),
-                    "o.value IS NOT NULL".to_owned(),
-                ],
-                "o.value",
-                "o.run_id",
-            )
-        }
-        Field::Param(key) | Field::Tag(key) => {
-            let table = if matches!(order.field, Field::Param(_)) {
-                "params"
-            } else {
-                "tags"
-            };
-            let k = sql.arg(key.clone());
-            (
-                format!("{table} o CROSS JOIN runs r ON r.id = o.run_id"),
-                vec![format!("o.key = {k}")],
-                "o.value",
-                "o.run_id",
-            )
-        }
-        Field::Attribute(Attribute::StartTime) => (
-            "runs r".to_owned(),
-            vec!["r.start_time IS NOT NULL".to_owned()],
-            "r.start_time",
-            "r.id",
-        ),
-        Field::Attribute(_) | Field::Dataset(_) => return Ok(None),
+    // The source's index yields rows in (key, run id) order.
+    let Some(src) = key_source(&mut sql, &order.field, "o") else {
+        return Ok(None);
     };
+    let mut conditions = src.conditions;
+    conditions.extend(pushdown(
+        &mut sql,
+        query.filter.as_ref(),
+        &order.field,
+        &src.value,
+    )?);
+    let (from, key_column, id_column) = (src.from, src.value, src.id);
     // Later keys order runs that tie on the first; SQLite sorts each group
     // of ties as the scan reaches it and still stops after one page.
     let mut joins = String::new();

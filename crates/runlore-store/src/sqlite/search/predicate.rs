@@ -31,6 +31,13 @@ impl Sql {
         format!("?{}", self.args.len())
     }
 
+    /// A parameter set before each execution of a statement run several
+    /// times: its index in `args` and its placeholder.
+    pub fn slot(&mut self) -> (usize, String) {
+        let placeholder = self.arg(Value::Null);
+        (self.args.len() - 1, placeholder)
+    }
+
     fn literal(&mut self, lit: &Literal) -> String {
         match lit {
             Literal::Number(n) => self.arg(*n),
@@ -166,7 +173,7 @@ fn compare_sql(sql: &mut Sql, c: &Comparison, mode: Mode) -> Result<String> {
     }
 }
 
-fn predicate(sql: &mut Sql, column: &str, c: &Comparison) -> Result<String> {
+pub fn predicate(sql: &mut Sql, column: &str, c: &Comparison) -> Result<String> {
     let single = |sql: &mut Sql| -> Result<String> {
         match &c.value {
             Operand::Number(n) => Ok(sql.arg(*n)),
