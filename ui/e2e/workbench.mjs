@@ -108,15 +108,15 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   const pn = await (await fetch(base + provN)).text();
   check(pj.activity && pj.entity && /^document/m.test(pn), "the PROV-JSON and PROV-N links download the run's provenance");
   await shot(page, "23-run-lineage");
+  await inputs.getByRole("link", { name: "1_baseline" }).click();
+  await page.waitForURL(`**/runs/${run("1_baseline").id}`);
+  check(true, "an input links to the run that produced it");
   await page.goto(`${base}/runs/${target.id}?tab=report`);
   const report = page.getByTestId("run-report");
   await report.getByRole("heading", { name: "Metrics" }).waitFor();
   const reportTables = await report.locator("table").count();
   check(reportTables >= 2 && (await report.getByText("val_loss").count()) > 0, `the report tab renders the run's REPORT.md with its tables (${reportTables})`);
   await shot(page, "23b-run-report");
-  await inputs.getByRole("link", { name: "1_baseline" }).click();
-  await page.waitForURL(`**/runs/${run("1_baseline").id}`);
-  check(true, "an input links to the run that produced it");
 
   console.log("live log tail");
   const live = await api.post("/runs", { project: "demo", experiment: "tuning", name: "live-tail", status: "RUNNING" });
