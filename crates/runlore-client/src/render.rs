@@ -189,6 +189,7 @@ fn write_field(out: &mut String, field: &Field) {
         Field::Metric(key) => ("metrics", key),
         Field::Param(key) => ("params", key),
         Field::Tag(key) => ("tags", key),
+        Field::Feature(key) => ("features", key),
         Field::Attribute(attribute) => {
             out.push_str("attributes.");
             out.push_str(attribute.name());

@@ -56,7 +56,7 @@ export function orderField(col: Column): string | undefined {
     case "attr":
       return ["status", "start_time", "name"].includes(col.key) ? `attributes.${col.key}` : undefined;
     case "feature":
-      return undefined; // the server sorts by metrics, params, tags and attributes only
+      return `features.${quoted}`; // a dotted path into the run's features
   }
 }
 

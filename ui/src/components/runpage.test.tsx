@@ -11,7 +11,7 @@ import { MediaSeries, mediaSeries } from "./Media";
 import { ProvenanceTables } from "./Provenance";
 import { RunLogs, tail } from "./RunLogs";
 import { RunReport } from "./RunReport";
-import { buildRows, parseColumn, RunsTable } from "./RunsTable";
+import { buildRows, orderField, parseColumn, RunsTable } from "./RunsTable";
 
 function run(i: number, extra: Partial<Run> = {}): Run {
   return {
@@ -92,6 +92,10 @@ describe("key metric aggregation from server summaries", () => {
 });
 
 describe("feature columns and grouping", () => {
+  it("sorts feature columns on the server by their path", () => {
+    expect(orderField(parseColumn("feature:model.lr")!)).toBe("features.`model.lr`");
+    expect(orderField(parseColumn("metric:loss")!)).toBe("metrics.loss");
+  });
   it("flattens trees to dotted paths", () => {
     expect(flattenFeatures({ model: { lr: 0.1, name: "a/b" }, tags: ["x"], empty: {} })).toEqual({
       "model.lr": "0.1",

@@ -36,6 +36,13 @@ pub enum Field {
     /// `datasets.<name|digest|context>` (also `dataset.`): matches when any
     /// dataset input of the run matches. Not orderable.
     Dataset(DatasetField),
+    /// `features.<path>` (also `feature.`, `config.`): a value in the run's
+    /// features tree. The path's parts are separated by dots
+    /// (`features.model.lr`), or it is a JSON Pointer when it starts with
+    /// `/` (`features.\`/model/lr\``); an all-digit part indexes an array.
+    /// Numbers compare with JSON numbers and strings with JSON strings;
+    /// `'true'` and `'false'` match JSON booleans.
+    Feature(String),
 }
 
 /// What a `datasets.` comparison looks at: a string.

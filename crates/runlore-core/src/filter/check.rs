@@ -28,6 +28,8 @@ enum Kind {
     Number,
     String,
     Status,
+    /// A feature: a number or a string, whichever the value is.
+    Any,
 }
 
 fn kind(field: &Field) -> Kind {
@@ -37,6 +39,7 @@ fn kind(field: &Field) -> Kind {
         Field::Attribute(Attribute::Status) => Kind::Status,
         Field::Attribute(a) if a.is_numeric() => Kind::Number,
         Field::Attribute(_) => Kind::String,
+        Field::Feature(_) => Kind::Any,
     }
 }
 
@@ -96,6 +99,7 @@ pub(super) fn operand(
                 return Err(SyntaxError::new(item.start, message));
             }
             (Literal::String(_), Kind::Status) => {}
+            (_, Kind::Any) => {}
         }
     }
     let normalise = kind == Kind::Status && !matches!(op, CompareOp::Like | CompareOp::ILike);

@@ -11,10 +11,11 @@ pub(super) enum Prefix {
     Tag,
     Attribute,
     Dataset,
+    Feature,
 }
 
 pub(super) fn prefix(name: &str) -> Option<Prefix> {
-    const PREFIXES: [(&str, Prefix); 13] = [
+    const PREFIXES: [(&str, Prefix); 16] = [
         ("metrics", Prefix::Metric),
         ("metric", Prefix::Metric),
         ("params", Prefix::Param),
@@ -28,6 +29,10 @@ pub(super) fn prefix(name: &str) -> Option<Prefix> {
         ("run", Prefix::Attribute),
         ("datasets", Prefix::Dataset),
         ("dataset", Prefix::Dataset),
+        ("features", Prefix::Feature),
+        ("feature", Prefix::Feature),
+        // W&B calls a run's configuration `config`.
+        ("config", Prefix::Feature),
     ];
     PREFIXES
         .iter()
@@ -65,6 +70,10 @@ pub(super) fn build(prefix: Prefix, key: String) -> Result<Field, String> {
         Prefix::Metric => Field::Metric(key),
         Prefix::Param => Field::Param(key),
         Prefix::Tag => Field::Tag(key),
+        Prefix::Feature => {
+            crate::filter::feature_path(&key)?;
+            Field::Feature(key)
+        }
         Prefix::Dataset => match key.to_ascii_lowercase().as_str() {
             "name" => Field::Dataset(DatasetField::Name),
             "digest" => Field::Dataset(DatasetField::Digest),

@@ -10,7 +10,8 @@
 //! language (SQL), so search never loads every run into memory. Every value
 //! is type-checked here (metrics and time attributes against numbers, params,
 //! tags and the other attributes against strings, statuses against the known
-//! ones), so a store can translate the tree without re-validating it.
+//! ones; features against either, as the value says), so a store can
+//! translate the tree without re-validating it.
 //!
 //! ```text
 //! filter     := or
@@ -21,7 +22,8 @@
 //! op         := = | == | != | <> | < | <= | > | >= | LIKE | ILIKE | IN | NOT IN
 //! field      := prefix '.' key | attribute     -- e.g. metrics.loss, start_time
 //! prefix     := metrics | metric | params | param | tags | tag
-//!             | attributes | attribute | attr | run
+//!             | attributes | attribute | attr | run | datasets | dataset
+//!             | features | feature | config      -- features.model.lr
 //! key        := word | `quoted` | "quoted"     -- a word runs to the next space
 //!                                              -- or operator: letters, digits, _ - . / :
 //! value      := number | 'string' | "string" | '(' value (',' value)* ')'
@@ -37,11 +39,13 @@
 
 mod ast;
 mod check;
+mod feature;
 mod fields;
 mod lexer;
 mod parser;
 
 pub use ast::*;
+pub use feature::{FeatureStep, feature_path};
 pub use parser::{MAX_DEPTH, MAX_FILTER_CHARS, parse_filter, parse_order_by, parse_order_key};
 
 #[cfg(test)]

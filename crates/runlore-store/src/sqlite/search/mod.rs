@@ -232,6 +232,23 @@ fn order_column(sql: &mut Sql, joins: &mut String, i: usize, field: &Field) -> S
             format!("{alias}.value")
         }
         Field::Attribute(attr) => attribute_column(*attr).to_owned(),
+        // Numbers before strings (SQLite's order of types); JSON null,
+        // arrays and objects count as missing, so they sort last.
+        Field::Feature(path) => match predicate::json_path(path) {
+            Ok(json) => {
+                let p = sql.arg(json);
+                joins.push_str(&format!(
+                    " LEFT JOIN run_features {alias} ON {alias}.run_id = r.id"
+                ));
+                format!(
+                    "(CASE WHEN json_type({alias}.full, {p}) IN ('integer', 'real', 'text', 'true', 'false') \
+                     THEN json_extract({alias}.full, {p}) END)"
+                )
+            }
+            // Paths are checked when the order is parsed; one built in code
+            // that is not a path orders nothing.
+            Err(_) => "NULL".to_owned(),
+        },
         // The parser refuses dataset order keys (a run may have several);
         // one built in code orders nothing.
         Field::Dataset(_) => "NULL".to_owned(),

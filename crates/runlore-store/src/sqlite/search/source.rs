@@ -53,7 +53,7 @@ pub fn key_source(sql: &mut Sql, field: &Field, alias: &str) -> Option<KeySource
             value: "r.start_time".to_owned(),
             id: "r.id".to_owned(),
         }),
-        Field::Attribute(_) | Field::Dataset(_) => None,
+        Field::Attribute(_) | Field::Dataset(_) | Field::Feature(_) => None,
     }
 }
 
@@ -77,7 +77,7 @@ pub fn has_value(sql: &mut Sql, field: &Field, value: &str) -> Option<String> {
             ))
         }
         Field::Attribute(Attribute::StartTime) => Some(format!("r.start_time = {value}")),
-        Field::Attribute(_) | Field::Dataset(_) => None,
+        Field::Attribute(_) | Field::Dataset(_) | Field::Feature(_) => None,
     }
 }
 

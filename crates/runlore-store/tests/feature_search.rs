@@ -1,0 +1,125 @@
+#![allow(clippy::unwrap_used)] // test helpers panic on failure by design
+//! Filtering and ordering runs by their features (`features.<path>`), on a
+//! real SQLite file: numbers, strings, booleans, arrays, JSON Pointer paths,
+//! missing values, and pages of an ordered search.
+
+use std::sync::Arc;
+
+use runlore_core::filter::{parse_filter, parse_order_by};
+use runlore_core::store::RunQuery;
+use runlore_core::*;
+use serde_json::json;
+
+async fn seeded() -> (tempfile::TempDir, Arc<dyn MetadataStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = runlore_store::open_data_dir(dir.path()).unwrap();
+    let trees = [
+        Some(
+            json!({"model": {"lr": 0.1, "arch": "resnet18"}, "amp": true,
+                    "layers": [64, 32], "a.b": {"c": 1}}),
+        ),
+        Some(json!({"model": {"lr": 0.01, "arch": "resnet34"}, "amp": false, "layers": [128]})),
+        Some(json!({"model": {"lr": "auto", "arch": "vit"}})),
+        None,
+        Some(json!({"model": {"lr": null}})),
+    ];
+    for (i, features) in trees.into_iter().enumerate() {
+        store
+            .create_run(NewRun {
+                project: "f".into(),
+                name: Some(format!("f{i}")),
+                start_time: Some(1_000 + i as i64),
+                features,
+                ..NewRun::default()
+            })
+            .await
+            .unwrap();
+    }
+    (dir, store)
+}
+
+async fn search(store: &Arc<dyn MetadataStore>, filter: &str, order: &[&str]) -> Vec<String> {
+    let page = store
+        .search_runs(RunQuery {
+            project: Some("f".into()),
+            filter: parse_filter(filter).unwrap(),
+            order_by: parse_order_by(order).unwrap(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    page.items.into_iter().map(|r| r.name).collect()
+}
+
+#[tokio::test]
+async fn features_filter_by_type_path_and_presence() {
+    let (_dir, store) = seeded().await;
+    let by_name = ["name"];
+    for (filter, want) in [
+        ("features.model.lr > 0.05", &["f0"][..]),
+        ("features.model.lr < 1", &["f0", "f1"]),
+        ("features.model.lr = 'auto'", &["f2"]),
+        ("features.model.lr IN (0.1, 0.01)", &["f0", "f1"]),
+        ("features.model.arch LIKE 'resnet%'", &["f0", "f1"]),
+        ("features.model.arch != 'vit'", &["f0", "f1"]),
+        ("features.amp = 'true'", &["f0"]),
+        ("config.amp = 'false'", &["f1"]),
+        ("feature.layers.0 = 64", &["f0"]),
+        ("features./layers/0 >= 64", &["f0", "f1"]),
+        ("features.`/a.b/c` = 1", &["f0"]),
+        ("features.model.lr IS NULL", &["f3", "f4"]),
+        ("features.model.lr IS NOT NULL", &["f0", "f1", "f2"]),
+        (
+            "features.model.lr > 0.05 OR features.model.arch = 'vit'",
+            &["f0", "f2"],
+        ),
+        ("features.missing.key = 1", &[]),
+    ] {
+        assert_eq!(search(&store, filter, &by_name).await, want, "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn features_order_numbers_then_strings_with_missing_last() {
+    let (_dir, store) = seeded().await;
+    let asc = search(&store, "", &["features.model.lr ASC"]).await;
+    assert_eq!(asc[..3], ["f1", "f0", "f2"], "{asc:?}");
+    let desc = search(&store, "", &["features.model.lr DESC"]).await;
+    assert_eq!(desc[..3], ["f2", "f0", "f1"], "{desc:?}");
+    let mut missing = asc[3..].to_vec();
+    missing.sort();
+    assert_eq!(missing, ["f3", "f4"]);
+
+    // Pages of an ordered search hold every run once, in order.
+    let mut names = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = store
+            .search_runs(RunQuery {
+                project: Some("f".into()),
+                order_by: parse_order_by(&["features.model.lr ASC"]).unwrap(),
+                limit: 2,
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        names.extend(page.items.into_iter().map(|r| r.name));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names, asc);
+}
+
+#[test]
+fn bad_feature_filters_are_refused_with_a_reason() {
+    let mixed = parse_filter("features.x IN (1, 'a')")
+        .unwrap_err()
+        .to_string();
+    assert!(mixed.contains("values of one type"), "{mixed}");
+    let empty = parse_filter("features.a..b = 1").unwrap_err().to_string();
+    assert!(empty.contains("empty part"), "{empty}");
+}
