@@ -54,6 +54,15 @@ pub struct RunQuery {
     pub cursor: Option<String>,
 }
 
+/// A history cut down for a chart (see
+/// [`MetadataStore::downsampled_history`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SampledHistory {
+    pub points: Vec<HistoryPoint>,
+    /// Points in the range before downsampling.
+    pub total: usize,
+}
+
 /// A step range of one metric's history, inclusive at both ends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetricRange {
@@ -110,6 +119,29 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// One metric's points in the range, ordered by step then timestamp.
     async fn metric_history(&self, id: &RunId, range: MetricRange) -> Result<Vec<HistoryPoint>>;
+
+    /// The history as [`metric_history`](Self::metric_history) gives it,
+    /// cut to at most `max_points` (at least 2) by
+    /// [`downsample`](crate::downsample::downsample) when it holds more;
+    /// `total` counts the range's points before that. Stores override this
+    /// to avoid reading every point; the result must stay identical.
+    async fn downsampled_history(
+        &self,
+        id: &RunId,
+        range: MetricRange,
+        max_points: usize,
+    ) -> Result<SampledHistory> {
+        let points = self.metric_history(id, range).await?;
+        let total = points.len();
+        Ok(SampledHistory {
+            points: if total > max_points.max(2) {
+                crate::downsample::downsample(&points, max_points)
+            } else {
+                points
+            },
+            total,
+        })
+    }
 
     /// The metric keys a run has logged, sorted.
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>>;

@@ -66,7 +66,16 @@ fn history(c: &mut Criterion) {
                 .expect("history")
         })
     });
+    // What the server does for `max_points=2000`: chunk summaries, and
+    // only the blocks a bucket boundary cuts are decoded.
     group.bench_function("downsampled_2000", |b| {
+        b.iter(|| {
+            rt.block_on(store.downsampled_history(&id, range.clone(), 2000))
+                .expect("downsampled history")
+        })
+    });
+    // The reference it must equal: every point decoded, then downsampled.
+    group.bench_function("downsampled_2000_full_decode", |b| {
         b.iter(|| {
             let points = rt
                 .block_on(store.metric_history(&id, range.clone()))

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use runlore_core::downsample::downsample;
 use runlore_core::store::MetricRange;
 use runlore_core::{HistoryPoint, MetricValue};
 use serde::{Deserialize, Serialize};
@@ -102,11 +101,19 @@ pub async fn history(
         start_step: params.start_step,
         end_step: params.end_step,
     };
-    let points = state.store.metric_history(&id, range).await?;
-    let total = points.len();
-    let (points, downsampled) = match params.max_points {
-        Some(max) if total > max => (downsample(&points, max), true),
-        _ => (points, false),
+    // A downsampled read goes to the store, which can answer it without
+    // decoding every point (SQLite: chunk summaries).
+    let (points, total, downsampled) = match params.max_points {
+        Some(max) => {
+            let sampled = state.store.downsampled_history(&id, range, max).await?;
+            let downsampled = sampled.total > max;
+            (sampled.points, sampled.total, downsampled)
+        }
+        None => {
+            let points = state.store.metric_history(&id, range).await?;
+            let total = points.len();
+            (points, total, false)
+        }
     };
     Ok(match params.format {
         HistoryFormat::Points => axum::Json(History {

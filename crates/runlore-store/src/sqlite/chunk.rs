@@ -9,7 +9,7 @@ use runlore_core::{Error, HistoryPoint, MetricValue, Result};
 /// small batch stays cheap, large enough that a 1M-point history is a few
 /// hundred rows.
 pub const CHUNK_POINTS: usize = 2048;
-const POINT_BYTES: usize = 24;
+pub const POINT_BYTES: usize = 24;
 
 /// A point's identity for de-duplication: NaN payloads are canonicalised so
 /// that two NaNs sent by the same request compare equal.
@@ -28,11 +28,30 @@ fn canonical_bits(v: f64) -> u64 {
 pub fn encode(points: &[HistoryPoint]) -> Vec<u8> {
     let mut out = Vec::with_capacity(points.len() * POINT_BYTES);
     for p in points {
-        out.extend_from_slice(&p.step.to_le_bytes());
-        out.extend_from_slice(&p.timestamp.to_le_bytes());
-        out.extend_from_slice(&canonical_bits(p.value.0).to_le_bytes());
+        put_point(&mut out, p);
     }
     out
+}
+
+/// Appends one point in the chunk layout (also used by chunk summaries).
+pub fn put_point(out: &mut Vec<u8>, p: &HistoryPoint) {
+    out.extend_from_slice(&p.step.to_le_bytes());
+    out.extend_from_slice(&p.timestamp.to_le_bytes());
+    out.extend_from_slice(&canonical_bits(p.value.0).to_le_bytes());
+}
+
+/// Reads one point from exactly [`POINT_BYTES`] bytes.
+pub fn get_point(raw: &[u8]) -> HistoryPoint {
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
+        b
+    };
+    HistoryPoint {
+        step: i64::from_le_bytes(word(0)),
+        timestamp: i64::from_le_bytes(word(1)),
+        value: MetricValue(f64::from_bits(u64::from_le_bytes(word(2)))),
+    }
 }
 
 /// Appends the points of `blob` to `out`.
@@ -44,18 +63,7 @@ pub fn decode_into(blob: &[u8], out: &mut Vec<HistoryPoint>) -> Result<()> {
         )));
     }
     out.reserve(blob.len() / POINT_BYTES);
-    for raw in blob.chunks_exact(POINT_BYTES) {
-        let word = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
-            b
-        };
-        out.push(HistoryPoint {
-            step: i64::from_le_bytes(word(0)),
-            timestamp: i64::from_le_bytes(word(1)),
-            value: MetricValue(f64::from_bits(u64::from_le_bytes(word(2)))),
-        });
-    }
+    out.extend(blob.chunks_exact(POINT_BYTES).map(get_point));
     Ok(())
 }
 

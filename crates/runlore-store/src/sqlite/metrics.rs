@@ -1,8 +1,9 @@
 //! Logging (metrics, params, tags in one transaction) and metric history.
 //!
-//! Points go to chunk blobs (see `chunk.rs`): a batch tops up the key's last
-//! chunk and opens new ones. Chunks may overlap in steps when a client logs
-//! out of order; reads sort, which costs nothing on already-sorted data.
+//! Points go to chunk blobs (see `chunk.rs`); `placement.rs` decides which
+//! chunks a batch tops up, merges into or opens. Chunks may still overlap in
+//! steps when a client logs out of order; reads sort, which costs nothing on
+//! already-sorted data.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -11,8 +12,8 @@ use runlore_core::time::now_ms;
 use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::chunk::{self, CHUNK_POINTS};
-use super::{db_err, runs};
+use super::chunk;
+use super::{db_err, placement, runs};
 
 pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
     let tx = conn.transaction().map_err(db_err)?;
@@ -132,29 +133,12 @@ fn ingest(
 
     // Points identical to stored ones are skipped: only chunks whose step
     // range overlaps the batch can hold them.
-    let mut stored = Vec::new();
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT data FROM metric_chunks
-                 WHERE run_id = ?1 AND key_id = ?2 AND max_step >= ?3 AND min_step <= ?4",
-            )
-            .map_err(db_err)?;
-        let mut rows = stmt
-            .query(params![run, key_id, min_step, max_step])
-            .map_err(db_err)?;
-        while let Some(row) = rows.next().map_err(db_err)? {
-            chunk::decode_into(
-                row.get_ref(0)
-                    .map_err(db_err)?
-                    .as_blob()
-                    .map_err(|e| Error::internal(format!("metric chunk is not a blob: {e}")))?,
-                &mut stored,
-            )?;
-        }
-    }
-    if !stored.is_empty() {
-        let seen: HashSet<_> = stored.iter().map(chunk::identity).collect();
+    let overlapping = placement::overlapping(tx, run, key_id, min_step, max_step)?;
+    if !overlapping.is_empty() {
+        let seen: HashSet<_> = overlapping
+            .iter()
+            .flat_map(|c| c.points.iter().map(chunk::identity))
+            .collect();
         points.retain(|p| !seen.contains(&chunk::identity(p)));
     }
     let written = points.len() as u64;
@@ -163,72 +147,8 @@ fn ingest(
     }
     update_latest(tx, run, key_id, &points)?;
     super::summaries::add(tx, run, key_id, &points)?;
-
-    let tail: Option<(i64, usize, i64, Vec<u8>)> = tx
-        .prepare_cached(
-            "SELECT chunk_no, n, max_step, data FROM metric_chunks
-             WHERE run_id = ?1 AND key_id = ?2 ORDER BY chunk_no DESC LIMIT 1",
-        )
-        .map_err(db_err)?
-        .query_row(params![run, key_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()
-        .map_err(db_err)?;
-    let mut next_no = 0;
-    let mut rest = points.as_slice();
-    if let Some((no, n, tail_max, data)) = tail {
-        next_no = no + 1;
-        // Only an append in step order tops up the last chunk, so chunks keep
-        // disjoint step ranges and reads rarely need to sort (batches sent
-        // concurrently arrive out of order).
-        if n < CHUNK_POINTS && min_step >= tail_max {
-            let take = (CHUNK_POINTS - n).min(rest.len());
-            let mut merged = Vec::with_capacity(n + take);
-            chunk::decode_into(&data, &mut merged)?;
-            merged.extend_from_slice(&rest[..take]);
-            chunk::sort_points(&mut merged);
-            write_chunk(tx, run, key_id, no, &merged)?;
-            rest = &rest[take..];
-        }
-    }
-    for part in rest.chunks(CHUNK_POINTS) {
-        let mut part = part.to_vec();
-        chunk::sort_points(&mut part);
-        write_chunk(tx, run, key_id, next_no, &part)?;
-        next_no += 1;
-    }
+    placement::place(tx, run, key_id, overlapping, &points)?;
     Ok((written, received - written))
-}
-
-fn write_chunk(
-    tx: &Transaction<'_>,
-    run: i64,
-    key_id: i64,
-    chunk_no: i64,
-    points: &[HistoryPoint],
-) -> Result<()> {
-    let min_step = points.iter().map(|p| p.step).min().unwrap_or(0);
-    let max_step = points.iter().map(|p| p.step).max().unwrap_or(0);
-    tx.prepare_cached(
-        "INSERT INTO metric_chunks (run_id, key_id, chunk_no, min_step, max_step, n, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (run_id, key_id, chunk_no) DO UPDATE SET
-             min_step = excluded.min_step, max_step = excluded.max_step,
-             n = excluded.n, data = excluded.data",
-    )
-    .map_err(db_err)?
-    .execute(params![
-        run,
-        key_id,
-        chunk_no,
-        min_step,
-        max_step,
-        points.len() as i64,
-        chunk::encode(points)
-    ])
-    .map_err(db_err)?;
-    Ok(())
 }
 
 /// The latest value is the point with the highest step, then the latest
@@ -289,24 +209,20 @@ fn update_latest(
 
 pub fn history(conn: &Connection, id: &RunId, range: &MetricRange) -> Result<Vec<HistoryPoint>> {
     let run = runs::key_of(conn, id)?;
-    let key_id: Option<i64> = conn
-        .prepare_cached("SELECT id FROM metric_keys WHERE key = ?1")
-        .map_err(db_err)?
-        .query_row([&range.key], |r| r.get(0))
-        .optional()
-        .map_err(db_err)?;
-    let Some(key_id) = key_id else {
+    let Some(key_id) = key_id_of(conn, &range.key)? else {
         return Ok(Vec::new());
     };
     let lo = range.start_step.unwrap_or(i64::MIN);
     let hi = range.end_step.unwrap_or(i64::MAX);
     // Chunks are read in primary-key order (SQLite would copy every blob
-    // into a sorter for ORDER BY min_step) and put in step order here.
+    // into a sorter for ORDER BY min_step) and put in step order here. The
+    // unary + keeps the planner off the max_step index, which would need
+    // that sorter for ORDER BY chunk_no.
     let mut chunks: Vec<(i64, Vec<HistoryPoint>)> = Vec::new();
     let mut stmt = conn
         .prepare_cached(
             "SELECT min_step, data FROM metric_chunks
-             WHERE run_id = ?1 AND key_id = ?2 AND max_step >= ?3 AND min_step <= ?4
+             WHERE run_id = ?1 AND key_id = ?2 AND +max_step >= ?3 AND min_step <= ?4
              ORDER BY chunk_no",
         )
         .map_err(db_err)?;
@@ -334,6 +250,15 @@ pub fn history(conn: &Connection, id: &RunId, range: &MetricRange) -> Result<Vec
         chunk::sort_points(&mut points);
     }
     Ok(points)
+}
+
+/// The internal id of a metric key, `None` when no run ever logged it.
+pub fn key_id_of(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM metric_keys WHERE key = ?1")
+        .map_err(db_err)?
+        .query_row([key], |r| r.get(0))
+        .optional()
+        .map_err(db_err)
 }
 
 pub fn keys(conn: &Connection, id: &RunId) -> Result<Vec<String>> {

@@ -10,6 +10,9 @@ struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    /// Work SQL cannot express (decoding chunk blobs), run after `sql` in
+    /// the same transaction.
+    then: Option<fn(&Connection) -> Result<()>>,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -17,36 +20,48 @@ const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "init",
         sql: include_str!("../../migrations/sqlite/0001_init.sql"),
+        then: None,
     },
     Migration {
         version: 2,
         name: "artifacts_models",
         sql: include_str!("../../migrations/sqlite/0002_artifacts_models.sql"),
+        then: None,
     },
     Migration {
         version: 3,
         name: "components",
         sql: include_str!("../../migrations/sqlite/0003_components.sql"),
+        then: None,
     },
     Migration {
         version: 4,
         name: "graph",
         sql: include_str!("../../migrations/sqlite/0004_graph.sql"),
+        then: None,
     },
     Migration {
         version: 5,
         name: "lineage",
         sql: include_str!("../../migrations/sqlite/0005_lineage.sql"),
+        then: None,
     },
     Migration {
         version: 6,
         name: "metric_summaries",
         sql: include_str!("../../migrations/sqlite/0006_metric_summaries.sql"),
+        then: None,
+    },
+    Migration {
+        version: 7,
+        name: "chunk_summaries",
+        sql: include_str!("../../migrations/sqlite/0007_chunk_summaries.sql"),
+        then: Some(super::chunk_summary::backfill),
     },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 6;
+pub const LATEST_VERSION: i64 = 7;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather
@@ -96,6 +111,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             None => {
                 let tx = conn.transaction().map_err(db_err)?;
                 tx.execute_batch(m.sql).map_err(db_err)?;
+                if let Some(then) = m.then {
+                    then(&tx)?;
+                }
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                     params![m.version, m.name, runlore_core::time::now_ms()],

@@ -5,12 +5,15 @@
 
 mod artifacts;
 mod chunk;
+mod chunk_summary;
+mod downsample;
 mod experiments;
 mod graph;
 mod lineage;
 mod metrics;
 mod migrate;
 mod models;
+mod placement;
 mod projects;
 mod runs;
 mod search;
@@ -290,6 +293,17 @@ impl MetadataStore for SqliteStore {
     async fn metric_history(&self, id: &RunId, range: MetricRange) -> Result<Vec<HistoryPoint>> {
         let id = id.clone();
         self.read(move |c| metrics::history(c, &id, &range)).await
+    }
+
+    async fn downsampled_history(
+        &self,
+        id: &RunId,
+        range: MetricRange,
+        max_points: usize,
+    ) -> Result<runlore_core::store::SampledHistory> {
+        let id = id.clone();
+        self.read(move |c| downsample::downsampled(c, &id, &range, max_points))
+            .await
     }
 
     async fn metric_keys(&self, id: &RunId) -> Result<Vec<String>> {
