@@ -64,6 +64,26 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   await page.getByRole("button", { name: "Columns ▾" }).click();
   await page.locator(`.tr[data-run="${target.id}"] [data-col="feature:model.arch"]`).getByText("resnet34").waitFor();
   check(true, "a feature path is offered as a column and shows each run's value");
+  await page.locator(".th", { hasText: "model.arch" }).nth(1).click();
+  await page.waitForURL(/order=features/);
+  const archs = async () =>
+    (await page.locator('.tr[data-run] [data-col="feature:model.arch"]').allTextContents()).filter((t) => t.startsWith("resnet"));
+  // The rows are re-read from the server in its order (bounded wait).
+  await page
+    .waitForFunction(
+      () => {
+        const v = [...document.querySelectorAll('.tr[data-run] [data-col="feature:model.arch"]')].map((e) => e.textContent ?? "").filter((x) => x.startsWith("resnet"));
+        return v.length > 1 && v.every((x, i) => i === 0 || v[i - 1] <= x);
+      },
+      null,
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined);
+  const sortedArchs = await archs();
+  check(
+    sortedArchs.length > 1 && sortedArchs.every((v, i) => i === 0 || sortedArchs[i - 1] <= v),
+    `a feature column sorts on the server (${sortedArchs.join(", ")})`,
+  );
   await page.locator('select[aria-label="group by"] option[value="feature:model.arch"]').waitFor({ state: "attached" });
   await page.getByLabel("group by").selectOption("feature:model.arch");
   await page.locator(".tr.group", { hasText: "resnet34" }).waitFor();

@@ -123,3 +123,22 @@ fn bad_feature_filters_are_refused_with_a_reason() {
     let empty = parse_filter("features.a..b = 1").unwrap_err().to_string();
     assert!(empty.contains("empty part"), "{empty}");
 }
+
+#[tokio::test]
+async fn a_database_from_before_the_feature_index_is_indexed_when_opened() {
+    let (dir, store) = seeded().await;
+    drop(store);
+    // As a version-7 database left it: no index, and no record of 0008.
+    let conn = rusqlite::Connection::open(dir.path().join(runlore_store::SQLITE_FILE)).unwrap();
+    conn.execute_batch(
+        "DROP TABLE feature_values; DELETE FROM schema_migrations WHERE version = 8;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = runlore_store::open_data_dir(dir.path()).unwrap();
+    assert_eq!(
+        search(&store, "features.model.lr < 1", &["features.model.lr DESC"]).await,
+        ["f0", "f1"]
+    );
+    assert_eq!(search(&store, "features.amp = 'false'", &[]).await, ["f1"]);
+}

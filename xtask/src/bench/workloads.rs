@@ -105,6 +105,14 @@ pub async fn all(
             "metrics.acc > 0.9 OR (params.lr IN ('0.1', '0.3') AND metrics.loss < 0.2)",
             "params.lr ASC",
         ),
+        (
+            "features.model.arch = 'resnet' AND features.model.lr > 0.05",
+            "features.model.depth DESC",
+        ),
+        (
+            "features.data.augment = 'true'",
+            "features.data.batch_size ASC",
+        ),
     ] {
         let query = format!(
             "/api/v1/runs?project=bench-search&filter={}&order_by={}&limit=100",
@@ -198,16 +206,12 @@ where
     times.get(times.len() / 2).copied().context("no repeats")
 }
 
-async fn create_run(
-    api: &Api,
-    project: &str,
-    name: &str,
-    params: Value,
-    tags: Value,
-) -> Result<String> {
-    let run = api
-        .post("/api/v1/runs", &json!({"project": project, "experiment": "bench", "name": name, "params": params, "tags": tags}))
-        .await?;
+async fn create_run(api: &Api, project: &str, name: &str, fields: Value) -> Result<String> {
+    let mut body = json!({"project": project, "experiment": "bench", "name": name});
+    if let (Some(body), Some(fields)) = (body.as_object_mut(), fields.as_object()) {
+        body.extend(fields.clone());
+    }
+    let run = api.post("/api/v1/runs", &body).await?;
     run["id"]
         .as_str()
         .map(str::to_owned)
@@ -217,7 +221,7 @@ async fn create_run(
 /// Sends `sizes.ingest_points` points of one metric in batches, several in
 /// flight, and returns points per second and the run id.
 async fn ingest(api: &Api, sizes: &Sizes) -> Result<(f64, String)> {
-    let run_id = create_run(api, "bench-ingest", "ingest", json!({}), json!({})).await?;
+    let run_id = create_run(api, "bench-ingest", "ingest", json!({})).await?;
     let path = format!("/api/v1/runs/{run_id}/log");
     let bodies: Vec<Vec<u8>> = (0..sizes.ingest_points / sizes.batch_points)
         .map(|b| {
@@ -250,7 +254,8 @@ async fn ingest(api: &Api, sizes: &Sizes) -> Result<(f64, String)> {
     Ok((sizes.ingest_points as f64 / took.as_secs_f64(), run_id))
 }
 
-/// Creates the search corpus: runs with params, tags and two metrics.
+/// Creates the search corpus: runs with params, tags, features and two
+/// metrics.
 async fn populate_search(api: &Api, runs: usize) -> Result<()> {
     eprintln!("xtask> creating {runs} runs for the search benchmark");
     let mut running = tokio::task::JoinSet::new();
@@ -265,12 +270,20 @@ async fn populate_search(api: &Api, runs: usize) -> Result<()> {
             let lr = ["0.01", "0.03", "0.1", "0.3"][i % 4];
             let optimizer = ["adam", "sgd", "adamw"][i % 3];
             let team = ["vision-a", "vision-b", "nlp", "rl", "audio"][i % 5];
+            let arch = ["resnet", "vit", "mlp"][i % 3];
+            let features = json!({
+                "model": {"lr": lr.parse::<f64>()?, "depth": 18 + (i % 5) * 8, "arch": arch},
+                "data": {"augment": i % 2 == 0, "batch_size": 32 << (i % 3)},
+            });
             let id = create_run(
                 &api,
                 "bench-search",
                 &format!("run-{i}"),
-                json!({"lr": lr, "optimizer": optimizer, "seed": (i % 10).to_string()}),
-                json!({"team": team}),
+                json!({
+                    "params": {"lr": lr, "optimizer": optimizer, "seed": (i % 10).to_string()},
+                    "tags": {"team": team},
+                    "features": features,
+                }),
             )
             .await?;
             // A cheap deterministic spread of metric values in [0, 1).

@@ -216,6 +216,17 @@ fn insert_features(
         params![run, primary, diff.to_string(), features.to_string()],
     )
     .map_err(db_err)?;
+    // Each leaf, for `features.<path>` filters and orders (migration 0008
+    // has the layout).
+    conn.execute(
+        "INSERT INTO feature_values (run_id, path, value)
+         SELECT ?1, t.fullkey,
+                CASE t.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE t.atom END
+         FROM json_tree(?2) t
+         WHERE t.type IN ('integer', 'real', 'text', 'true', 'false')",
+        params![run, features.to_string()],
+    )
+    .map_err(db_err)?;
     Ok(())
 }
 

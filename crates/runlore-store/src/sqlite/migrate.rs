@@ -58,10 +58,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0007_chunk_summaries.sql"),
         then: Some(super::chunk_summary::backfill),
     },
+    Migration {
+        version: 8,
+        name: "feature_values",
+        sql: include_str!("../../migrations/sqlite/0008_feature_values.sql"),
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: i64 = 7;
+pub const LATEST_VERSION: i64 = 8;
 
 /// Brings the database to [`LATEST_VERSION`]. Refuses a database written by
 /// a newer Runlore, or one whose history disagrees with this build's, rather

@@ -21,6 +21,7 @@
 //! run's internal id in the first key's direction, so pages agree whichever
 //! plan ran (`tests.rs` compares them).
 
+mod feature_path;
 mod grouped;
 mod predicate;
 mod source;
@@ -233,17 +234,14 @@ fn order_column(sql: &mut Sql, joins: &mut String, i: usize, field: &Field) -> S
         }
         Field::Attribute(attr) => attribute_column(*attr).to_owned(),
         // Numbers before strings (SQLite's order of types); JSON null,
-        // arrays and objects count as missing, so they sort last.
-        Field::Feature(path) => match predicate::json_path(path) {
-            Ok(json) => {
-                let p = sql.arg(json);
+        // arrays and objects have no value, so they sort last.
+        Field::Feature(path) => match feature_path::tree_path(path) {
+            Ok(tree_path) => {
+                let p = sql.arg(tree_path);
                 joins.push_str(&format!(
-                    " LEFT JOIN run_features {alias} ON {alias}.run_id = r.id"
+                    " LEFT JOIN feature_values {alias} ON {alias}.run_id = r.id AND {alias}.path = {p}"
                 ));
-                format!(
-                    "(CASE WHEN json_type({alias}.full, {p}) IN ('integer', 'real', 'text', 'true', 'false') \
-                     THEN json_extract({alias}.full, {p}) END)"
-                )
+                format!("{alias}.value")
             }
             // Paths are checked when the order is parsed; one built in code
             // that is not a path orders nothing.

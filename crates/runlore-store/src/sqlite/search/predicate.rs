@@ -7,7 +7,7 @@
 //! the requested order and stops after one page.
 
 use runlore_core::filter::{
-    Attribute, CompareOp, Comparison, DatasetField, Expr, FeatureStep, Field, Literal, Operand,
+    Attribute, CompareOp, Comparison, DatasetField, Expr, Field, Literal, Operand,
 };
 use runlore_core::{Error, Result};
 use rusqlite::types::Value;
@@ -161,11 +161,13 @@ fn compare_sql(sql: &mut Sql, c: &Comparison, mode: Mode) -> Result<String> {
         }
         Field::Attribute(attr) => predicate(sql, attribute_column(*attr), c),
         Field::Feature(path) => {
-            let p = sql.arg(json_path(path)?);
-            let column = feature_value(&c.value, "f", &p);
-            // IS NULL: the run has no such value (or JSON null there).
-            let key_match = format!("json_type(f.full, {p}) NOT IN ('null')");
-            keyed_column(sql, c, "run_features", &key_match, &column, mode)
+            let p = sql.arg(super::feature_path::tree_path(path)?);
+            // IS NULL means the run has no value there.
+            let key_match = match feature_guard(&c.value, "f.value") {
+                Some(guard) => format!("f.path = {p} AND {guard}"),
+                None => format!("f.path = {p}"),
+            };
+            keyed_column(sql, c, "feature_values", &key_match, "f.value", mode)
         }
         Field::Dataset(part) => {
             let column = match part {
@@ -243,6 +245,24 @@ fn like_to_glob(pattern: &str) -> String {
     out
 }
 
+/// Keeps a feature comparison to values of the operand's type: every
+/// number sorts before every text in SQLite, so `< ''` means "a number" and
+/// `>= ''` "a string" (booleans are the strings 'true' and 'false'), and
+/// both still seek the `(path, value)` index. `None` for IS [NOT] NULL.
+pub fn feature_guard(operand: &Operand, column: &str) -> Option<String> {
+    let numeric = match operand {
+        Operand::None => return None,
+        Operand::Number(_) => true,
+        Operand::List(items) => matches!(items.first(), Some(Literal::Number(_))),
+        Operand::String(_) => false,
+    };
+    Some(if numeric {
+        format!("{column} < ''")
+    } else {
+        format!("{column} >= ''")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_to_glob;
@@ -252,44 +272,5 @@ mod tests {
         assert_eq!(like_to_glob("vision%"), "vision*");
         assert_eq!(like_to_glob("a_b"), "a?b");
         assert_eq!(like_to_glob("what?*[x]"), "what[?][*][[]x]");
-    }
-}
-
-/// A feature path as SQLite's JSON path: `$."model"."lr"`, `$."layers"[0]`.
-pub fn json_path(path: &str) -> Result<String> {
-    let steps = runlore_core::filter::feature_path(path).map_err(Error::invalid)?;
-    let mut out = String::from("$");
-    for step in steps {
-        match step {
-            FeatureStep::Key(key) => {
-                out.push_str(".\"");
-                out.push_str(&key);
-                out.push('"');
-            }
-            FeatureStep::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    Ok(out)
-}
-
-/// The feature at JSON path `p` of `{alias}.full` as the operand's type
-/// sees it: a JSON number for a number; a JSON string, or `true`/`false`
-/// as text, for a string; NULL otherwise, so a mismatch never matches.
-pub fn feature_value(operand: &Operand, alias: &str, p: &str) -> String {
-    let numeric = match operand {
-        Operand::Number(_) => true,
-        Operand::List(items) => matches!(items.first(), Some(Literal::Number(_))),
-        Operand::String(_) | Operand::None => false,
-    };
-    if numeric {
-        format!(
-            "(CASE WHEN json_type({alias}.full, {p}) IN ('integer', 'real') \
-             THEN json_extract({alias}.full, {p}) END)"
-        )
-    } else {
-        format!(
-            "(CASE json_type({alias}.full, {p}) WHEN 'text' THEN json_extract({alias}.full, {p}) \
-             WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END)"
-        )
     }
 }

@@ -5,7 +5,7 @@
 use runlore_core::Result;
 use runlore_core::filter::{Attribute, CompareOp, Expr, Field};
 
-use super::predicate::{Sql, predicate};
+use super::predicate::{Sql, feature_guard, predicate};
 
 /// An order key's rows joined to their runs; walking `from` in
 /// `(value, id)` order follows an index.
@@ -53,7 +53,16 @@ pub fn key_source(sql: &mut Sql, field: &Field, alias: &str) -> Option<KeySource
             value: "r.start_time".to_owned(),
             id: "r.id".to_owned(),
         }),
-        Field::Attribute(_) | Field::Dataset(_) | Field::Feature(_) => None,
+        Field::Feature(path) => {
+            let p = sql.arg(super::feature_path::tree_path(path).ok()?);
+            Some(KeySource {
+                from: format!("feature_values {alias} CROSS JOIN runs r ON r.id = {alias}.run_id"),
+                conditions: vec![format!("{alias}.path = {p}")],
+                value: format!("{alias}.value"),
+                id: format!("{alias}.run_id"),
+            })
+        }
+        Field::Attribute(_) | Field::Dataset(_) => None,
     }
 }
 
@@ -77,7 +86,14 @@ pub fn has_value(sql: &mut Sql, field: &Field, value: &str) -> Option<String> {
             ))
         }
         Field::Attribute(Attribute::StartTime) => Some(format!("r.start_time = {value}")),
-        Field::Attribute(_) | Field::Dataset(_) | Field::Feature(_) => None,
+        Field::Feature(path) => {
+            let p = sql.arg(super::feature_path::tree_path(path).ok()?);
+            Some(format!(
+                "EXISTS (SELECT 1 FROM feature_values g WHERE g.run_id = r.id \
+                 AND g.path = {p} AND g.value = {value})"
+            ))
+        }
+        Field::Attribute(_) | Field::Dataset(_) => None,
     }
 }
 
@@ -103,8 +119,10 @@ pub fn pushdown(
     column: &str,
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    if matches!(field, Field::Metric(_) | Field::Param(_) | Field::Tag(_))
-        && let Some(filter) = filter
+    if matches!(
+        field,
+        Field::Metric(_) | Field::Param(_) | Field::Tag(_) | Field::Feature(_)
+    ) && let Some(filter) = filter
     {
         conjuncts(sql, filter, field, column, &mut out)?;
     }
@@ -128,7 +146,11 @@ fn conjuncts(
         Expr::Compare(c)
             if c.field == *field && !matches!(c.op, CompareOp::IsNull | CompareOp::IsNotNull) =>
         {
-            out.push(predicate(sql, column, c)?);
+            let condition = predicate(sql, column, c)?;
+            match feature_guard(&c.value, column).filter(|_| matches!(field, Field::Feature(_))) {
+                Some(guard) => out.push(format!("({condition} AND {guard})")),
+                None => out.push(condition),
+            }
             Ok(())
         }
         Expr::Compare(_) | Expr::Or(..) => Ok(()),

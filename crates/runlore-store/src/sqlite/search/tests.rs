@@ -35,6 +35,13 @@ async fn populate(store: &SqliteStore) {
                     "t".to_owned(),
                     ["a", "b", "c"][(i % 5) as usize % 3].into(),
                 )]),
+                // Feature `f.x` of every JSON type, with ties, or missing.
+                features: Some(match i % 4 {
+                    0 => serde_json::json!({"f": {"x": (i % 5) as f64 / 2.0, "y": true}}),
+                    1 => serde_json::json!({"f": {"x": if i % 2 == 0 { "a" } else { "b" }}}),
+                    2 => serde_json::json!({"f": {"x": i % 3 == 0, "y": false}}),
+                    _ => serde_json::json!({"f": {"y": null}}),
+                }),
                 ..NewRun::default()
             })
             .await
@@ -92,6 +99,10 @@ const ORDERS: &[&[&str]] = &[
     &["start_time", "metrics.m DESC"],
     &["start_time DESC", "params.h"],
     &["metrics.n", "metrics.m"],
+    &["features.f.x", "metrics.m DESC"],
+    &["features.f.x DESC", "params.h"],
+    &["metrics.n", "features.f.x"],
+    &["params.g", "features.f.x DESC"],
 ];
 
 const FILTERS: &[&str] = &[
@@ -104,6 +115,11 @@ const FILTERS: &[&str] = &[
     "params.g != 'g1' AND tags.t LIKE 'a%'",
     "params.h > 'h050' AND params.g NOT IN ('g0')",
     "metrics.n > 2",
+    "features.f.x > 0.5",
+    "features.f.x = 'a' OR features.f.y = 'true'",
+    "features.f.x IS NULL",
+    "features.f.x IN (1, 2) AND params.g = 'g0'",
+    "features.f.x >= 'b'",
 ];
 
 #[tokio::test]
