@@ -186,6 +186,13 @@ pub trait ArtifactService: Send + Sync {
 
     async fn lineage(&self, scope: LineageScope) -> Result<LineageGraph>;
 
+    /// [`lineage`](Self::lineage) as JSON ([`crate::lineage::to_json`]);
+    /// a local service hands the work to the store (see
+    /// [`crate::ArtifactIndex::lineage_json`]).
+    async fn lineage_json(&self, scope: LineageScope) -> Result<Vec<u8>> {
+        Ok(crate::lineage::to_json(&self.lineage(scope).await?))
+    }
+
     async fn verify(&self, target: VerifyTarget) -> Result<VerifyReport>;
 
     async fn gc(&self, options: GcOptions) -> Result<GcReport>;

@@ -21,9 +21,17 @@ use crate::error::{Error, Result};
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
 /// A SHA-256 digest as 64 lowercase hex characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Sha256Hex(String);
+
+/// Written as the string it holds. (`#[serde(into = "String")]` would clone
+/// each digest first: a lineage trace writes some 30,000 of them.)
+impl Serialize for Sha256Hex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl Sha256Hex {
     pub fn parse(text: &str) -> Result<Sha256Hex> {

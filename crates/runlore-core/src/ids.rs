@@ -10,9 +10,17 @@ use crate::error::{Error, Result};
 
 /// A run id: 32 lowercase hex characters, as MLflow uses (a uuid4 without
 /// dashes), so MLflow clients and Runlore clients see the same id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct RunId(String);
+
+/// Written as the string it holds. (`#[serde(into = "String")]` would clone
+/// each id first: a lineage trace writes some 30,000 of them.)
+impl Serialize for RunId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl RunId {
     pub fn generate() -> RunId {

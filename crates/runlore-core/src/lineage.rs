@@ -13,6 +13,9 @@ use crate::graph::EdgeKind;
 use crate::ids::RunId;
 use crate::model::RunStatus;
 
+mod json;
+pub use json::{AgentRef, GraphRef, InformedRef, UseRef, to_json, write_json};
+
 /// What a lineage question is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineageScope {

@@ -264,6 +264,10 @@ impl ArtifactService for LocalArtifacts {
         self.index.lineage(scope).await
     }
 
+    async fn lineage_json(&self, scope: LineageScope) -> Result<Vec<u8>> {
+        self.index.lineage_json(scope).await
+    }
+
     async fn verify(&self, target: VerifyTarget) -> Result<VerifyReport> {
         match target {
             VerifyTarget::Run(run) => {

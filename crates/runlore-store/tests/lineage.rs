@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use runlore_core::lineage::{AgentKind, LineageGraph, LineageScope, TraceDirection};
+use runlore_core::lineage::{AgentKind, LineageGraph, LineageScope, LineageUse, TraceDirection};
 use runlore_core::*;
 
 fn sha(n: u32) -> Sha256Hex {
@@ -279,4 +279,156 @@ async fn a_project_holds_every_live_run_and_its_edges() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// Runs 0..30 where run i reads the outputs of runs i - 1 and i - 3: two
+/// paths of different lengths lead to most runs, so a walk that did not
+/// keep each run's least depth would count wrong or blow up.
+async fn skip_chain(w: &World) -> Vec<RunId> {
+    let mut runs = Vec::new();
+    for i in 0..30u32 {
+        let run = w.run("skip", &format!("s{i:02}"), &[]).await;
+        w.file(&run, "seed.bin", 1, Input).await;
+        for back in [1, 3] {
+            if i >= back {
+                w.file(&run, &format!("in{back}.bin"), 1000 + i - back, Input)
+                    .await;
+            }
+        }
+        w.file(&run, "out.bin", 1000 + i, Output).await;
+        runs.push(run);
+    }
+    runs
+}
+
+#[tokio::test]
+async fn a_depth_limited_trace_holds_exactly_the_runs_within_the_depth() {
+    let w = World::new();
+    skip_chain(&w).await;
+    // Hops from the last output to run i: steps of 1 or 3 back from run 29.
+    let hops = |i: u32| {
+        let k = 29 - i;
+        1 + k / 3 + k % 3
+    };
+    let trace = |depth| {
+        w.lineage(LineageScope::Trace {
+            sha256: sha(1029),
+            direction: TraceDirection::Up,
+            depth,
+        })
+    };
+    let full = trace(1_000).await;
+    assert_eq!(full.activities.len(), 30);
+    for a in &full.activities {
+        let i: u32 = a.name[1..].parse().unwrap();
+        assert_eq!(a.depth, Some(hops(i)), "{}", a.name);
+    }
+    for depth in 1..=12 {
+        let near = trace(depth).await;
+        let mut want: Vec<String> = (0..30u32)
+            .filter(|&i| hops(i) <= depth)
+            .map(|i| format!("s{i:02}"))
+            .collect();
+        want.sort();
+        let mut got: Vec<String> = near.activities.iter().map(|a| a.name.clone()).collect();
+        got.sort();
+        assert_eq!(got, want, "depth {depth}");
+        // Everything else is the full trace cut at the same depth.
+        let within = |d: Option<u32>| d.is_some_and(|d| d <= depth);
+        let mut cut = full.clone();
+        cut.activities.retain(|a| within(a.depth));
+        cut.entities.retain(|e| within(e.depth));
+        let runs: Vec<RunId> = cut.activities.iter().map(|a| a.run_id.clone()).collect();
+        let blobs: Vec<Sha256Hex> = cut.entities.iter().map(|e| e.sha256.clone()).collect();
+        for list in [&mut cut.used, &mut cut.generated] {
+            list.retain(|u| runs.contains(&u.run_id) && blobs.contains(&u.sha256));
+        }
+        cut.associations.retain(|a| runs.contains(&a.run_id));
+        // A blob's paths and first sighting come from the rows kept.
+        for e in &mut cut.entities {
+            let rows: Vec<&LineageUse> = cut
+                .used
+                .iter()
+                .chain(&cut.generated)
+                .filter(|u| u.sha256 == e.sha256)
+                .collect();
+            let mut paths: Vec<String> = rows.iter().map(|u| u.path.clone()).collect();
+            paths.sort();
+            paths.dedup();
+            e.paths = paths;
+            e.first_seen = rows.iter().map(|u| u.time).min().unwrap();
+        }
+        assert_eq!(near, cut, "depth {depth}");
+    }
+    // Depth 0 is the blob alone.
+    let zero = trace(0).await;
+    assert!(zero.activities.is_empty());
+    assert_eq!(zero.entities.len(), 1);
+    assert_eq!(zero.entities[0].depth, Some(0));
+}
+
+#[tokio::test]
+async fn lineage_json_is_the_graphs_json() {
+    let w = World::new();
+    let runs = skip_chain(&w).await;
+    // A cycle, a blob with two media types, and a dataset input by digest.
+    w.file(&runs[3], "again.bin", 1020, Input).await;
+    w.store
+        .put_artifact(
+            &ArtifactOwner::Run(runs[5].clone()),
+            NewArtifact {
+                path: "copy.txt".into(),
+                sha256: sha(1004),
+                size: 7,
+                media_type: "text/plain".into(),
+                direction: Input,
+                step: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.store
+        .log_inputs(
+            &runs[7],
+            vec![DatasetInput {
+                name: "raw \"quoted\"".into(),
+                digest: sha(1002).to_string(),
+                source_type: "external".into(),
+                source: "s3://bucket/raw".into(),
+                schema: None,
+                profile: None,
+                tags: BTreeMap::new(),
+            }],
+        )
+        .await
+        .unwrap();
+    let child = w.run("skip", "child", &[&runs[29]]).await;
+    w.file(&child, "in.bin", 1029, Input).await;
+    let mut scopes = vec![
+        LineageScope::Run(runs[7].clone()),
+        LineageScope::Run(child),
+        LineageScope::Project("skip".into()),
+        LineageScope::Blob(sha(1002)),
+        LineageScope::Blob(sha(1)),
+    ];
+    for direction in [TraceDirection::Up, TraceDirection::Down] {
+        for depth in [0, 1, 2, 5, 1_000] {
+            for blob in [1, 1002, 1020, 1029] {
+                scopes.push(LineageScope::Trace {
+                    sha256: sha(blob),
+                    direction,
+                    depth,
+                });
+            }
+        }
+    }
+    for scope in scopes {
+        let graph = w.lineage(scope.clone()).await;
+        let json = w.store.lineage_json(scope.clone()).await.unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            serde_json::to_string(&graph).unwrap(),
+            "{scope:?}"
+        );
+    }
 }

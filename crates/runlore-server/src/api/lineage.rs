@@ -79,18 +79,22 @@ pub async fn lineage(
         ))
         .into());
     }
+    if format == "json" {
+        let json = state.artifact_service().lineage_json(scope).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
+    }
     let graph = state.artifact_service().lineage(scope).await?;
-    Ok(match format {
-        "prov-json" => axum::Json(runlore_core::prov::to_prov_json(&graph)).into_response(),
-        "prov-n" => (
+    Ok(if format == "prov-json" {
+        axum::Json(runlore_core::prov::to_prov_json(&graph)).into_response()
+    } else {
+        (
             [(
                 header::CONTENT_TYPE,
                 "text/provenance-notation; charset=utf-8",
             )],
             runlore_core::prov::to_prov_n(&graph),
         )
-            .into_response(),
-        _ => axum::Json(graph).into_response(),
+            .into_response()
     })
 }
 

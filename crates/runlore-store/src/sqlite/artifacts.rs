@@ -217,6 +217,12 @@ impl ArtifactIndex for SqliteStore {
         self.read(move |c| super::lineage::lineage(c, &scope)).await
     }
 
+    async fn lineage_json(&self, scope: runlore_core::lineage::LineageScope) -> Result<Vec<u8>> {
+        // Written from the rows on the reader's thread (see the trait).
+        self.read(move |c| super::lineage::lineage_json(c, &scope))
+            .await
+    }
+
     async fn put_artifact(&self, owner: &ArtifactOwner, new: NewArtifact) -> Result<Artifact> {
         validate_path(&new.path)?;
         let owner = owner.clone();
