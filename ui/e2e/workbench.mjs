@@ -68,12 +68,13 @@ export async function workbench({ page, api, base, binary, check, shot }) {
   await page.waitForURL(/order=features/);
   const archs = async () =>
     (await page.locator('.tr[data-run] [data-col="feature:model.arch"]').allTextContents()).filter((t) => t.startsWith("resnet"));
-  // The rows are re-read from the server in its order (bounded wait).
+  // The rows are re-read from the server in its order, descending on the
+  // first click (bounded wait).
   await page
     .waitForFunction(
       () => {
         const v = [...document.querySelectorAll('.tr[data-run] [data-col="feature:model.arch"]')].map((e) => e.textContent ?? "").filter((x) => x.startsWith("resnet"));
-        return v.length > 1 && v.every((x, i) => i === 0 || v[i - 1] <= x);
+        return v.length > 1 && v.every((x, i) => i === 0 || v[i - 1] >= x);
       },
       null,
       { timeout: 10_000 },
@@ -81,8 +82,8 @@ export async function workbench({ page, api, base, binary, check, shot }) {
     .catch(() => undefined);
   const sortedArchs = await archs();
   check(
-    sortedArchs.length > 1 && sortedArchs.every((v, i) => i === 0 || sortedArchs[i - 1] <= v),
-    `a feature column sorts on the server (${sortedArchs.join(", ")})`,
+    sortedArchs.length > 1 && sortedArchs.every((v, i) => i === 0 || sortedArchs[i - 1] >= v),
+    `a feature column sorts on the server, first click descending (${sortedArchs.join(", ")})`,
   );
   await page.locator('select[aria-label="group by"] option[value="feature:model.arch"]').waitFor({ state: "attached" });
   await page.getByLabel("group by").selectOption("feature:model.arch");
