@@ -51,6 +51,10 @@ enum Command {
         /// (bench/sdk_overhead.py).
         #[arg(long, conflicts_with = "mlflow")]
         sdk: bool,
+        /// Only the lineage workloads (the trace through a chain of runs and
+        /// the PROV export), a minute or two instead of the whole run.
+        #[arg(long, conflicts_with_all = ["mlflow", "sdk"])]
+        lineage: bool,
     },
 }
 
@@ -62,6 +66,6 @@ fn main() -> anyhow::Result<()> {
         Command::Ui => ui::build().map(|_| ()),
         Command::Bench { quick, mlflow, .. } if mlflow => bench::mlflow_peer(quick),
         Command::Bench { quick, sdk, .. } if sdk => bench::python_script("sdk_overhead", quick),
-        Command::Bench { quick, .. } => bench::run(quick),
+        Command::Bench { quick, lineage, .. } => bench::run(quick, lineage),
     }
 }

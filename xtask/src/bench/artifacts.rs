@@ -111,7 +111,16 @@ pub async fn rows(api: &Api, url: &str, sizes: &Sizes, dir: &Path) -> Result<Vec
         "close to disk speed",
     ));
 
-    // A chain: run i reads blob i and writes blob i + 1.
+    rows.extend(lineage(api, url, sizes).await?);
+    Ok(rows)
+}
+
+/// A chain of `graph_runs` runs, run i reading blob i and writing blob
+/// i + 1, traced up from the last blob through all of them; then the
+/// project as PROV-JSON.
+pub async fn lineage(api: &Api, url: &str, sizes: &Sizes) -> Result<Vec<String>> {
+    let client = reqwest::Client::builder().tcp_nodelay(true).build()?;
+    let mut rows = Vec::new();
     let runs = sizes.graph_runs;
     eprintln!("xtask> creating a {runs}-run data-flow chain for the lineage benchmark");
     let mut last = String::new();

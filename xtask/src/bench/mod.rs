@@ -128,7 +128,8 @@ pub fn python_script(name: &str, quick: bool) -> Result<()> {
     crate::process::run(&mut cmd)
 }
 
-pub fn run(quick: bool) -> Result<()> {
+/// `lineage_only`: just the lineage workloads (see `artifacts::lineage`).
+pub fn run(quick: bool, lineage_only: bool) -> Result<()> {
     let sizes = Sizes::new(quick);
     let binary = build_release_binary()?;
     let data_dir = target_dir()
@@ -144,8 +145,17 @@ pub fn run(quick: bool) -> Result<()> {
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = rss_bytes(server.child.id());
     let runtime = tokio::runtime::Runtime::new()?;
+    let workloads = async {
+        if lineage_only {
+            let api = http::Api::new(&server.url)?;
+            let rows = artifacts::lineage(&api, &server.url, &sizes).await?;
+            Ok(workloads::table(rows))
+        } else {
+            workloads::all(&server.url, &sizes, startup, &data_dir).await
+        }
+    };
     let report = runtime
-        .block_on(workloads::all(&server.url, &sizes, startup, &data_dir))
+        .block_on(workloads)
         .map(|mut report| {
             let mb = |b: Option<u64>| b.map_or("n/a".to_owned(), |b| format!("{:.1} MB", b as f64 / 1e6));
             report.push_str(&format!(

@@ -173,13 +173,17 @@ pub async fn all(
     ));
 
     rows.extend(super::artifacts::rows(&api, url, sizes, scratch).await?);
+    Ok(table(rows))
+}
 
+/// The report's table from its rows.
+pub(super) fn table(rows: Vec<String>) -> String {
     let mut out = String::from("| workload | measured (median) | budget |\n|---|---|---|\n");
     for r in rows {
         out.push_str(&r);
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
 pub(super) fn row(what: &str, figure: String, budget: &str) -> String {
