@@ -5,15 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use runlore_core::filter::{parse_filter, parse_order_by};
+use runlore_core::filter::parse_order_by;
 use runlore_core::store::{ExperimentQuery, MetricRange, RunQuery};
 use runlore_core::*;
 
-fn open() -> (tempfile::TempDir, Arc<dyn MetadataStore>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = runlore_store::open_data_dir(dir.path()).unwrap();
-    (dir, store)
-}
+mod support;
+
+use support::open;
 
 fn point(key: &str, step: i64, ts: i64, value: f64) -> MetricPoint {
     MetricPoint {
@@ -399,17 +397,7 @@ async fn special_values_survive_storage() {
 }
 
 async fn search(store: &Arc<dyn MetadataStore>, filter: &str, order: &[&str]) -> Vec<String> {
-    let page = store
-        .search_runs(RunQuery {
-            project: Some("s".into()),
-            filter: parse_filter(filter).unwrap(),
-            order_by: parse_order_by(order).unwrap(),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    page.items.into_iter().map(|r| r.name).collect()
+    support::search_in(store, "s", filter, order).await
 }
 
 #[tokio::test]

@@ -10,9 +10,10 @@ use runlore_core::store::RunQuery;
 use runlore_core::*;
 use serde_json::json;
 
+mod support;
+
 async fn seeded() -> (tempfile::TempDir, Arc<dyn MetadataStore>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = runlore_store::open_data_dir(dir.path()).unwrap();
+    let (dir, store) = support::open();
     let trees = [
         Some(
             json!({"model": {"lr": 0.1, "arch": "resnet18"}, "amp": true,
@@ -39,17 +40,7 @@ async fn seeded() -> (tempfile::TempDir, Arc<dyn MetadataStore>) {
 }
 
 async fn search(store: &Arc<dyn MetadataStore>, filter: &str, order: &[&str]) -> Vec<String> {
-    let page = store
-        .search_runs(RunQuery {
-            project: Some("f".into()),
-            filter: parse_filter(filter).unwrap(),
-            order_by: parse_order_by(order).unwrap(),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    page.items.into_iter().map(|r| r.name).collect()
+    support::search_in(store, "f", filter, order).await
 }
 
 #[tokio::test]
