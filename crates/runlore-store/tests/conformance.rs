@@ -504,27 +504,9 @@ async fn search_pages_cover_every_run_once() {
             .await
             .unwrap();
     }
-    let mut names = Vec::new();
-    let mut values = Vec::new();
-    let mut cursor = None;
-    for _ in 0..20 {
-        let page = store
-            .search_runs(RunQuery {
-                project: Some("s".into()),
-                order_by: parse_order_by(&["metrics.m DESC"]).unwrap(),
-                limit: 4,
-                cursor: cursor.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        values.extend(page.items.iter().map(|r| r.metrics[0].value.0));
-        names.extend(page.items.into_iter().map(|r| r.name));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let runs = support::all_pages(&store, "s", "metrics.m DESC", 4).await;
+    let values: Vec<f64> = runs.iter().map(|r| r.metrics[0].value.0).collect();
+    let names: Vec<String> = runs.into_iter().map(|r| r.name).collect();
     assert_eq!(names.len(), 25);
     assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
     let mut unique = names.clone();

@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use runlore_core::filter::{parse_filter, parse_order_by};
-use runlore_core::store::RunQuery;
+use runlore_core::filter::parse_filter;
 use runlore_core::*;
 use serde_json::json;
 
@@ -83,25 +82,8 @@ async fn features_order_numbers_then_strings_with_missing_last() {
     assert_eq!(missing, ["f3", "f4"]);
 
     // Pages of an ordered search hold every run once, in order.
-    let mut names = Vec::new();
-    let mut cursor = None;
-    for _ in 0..10 {
-        let page = store
-            .search_runs(RunQuery {
-                project: Some("f".into()),
-                order_by: parse_order_by(&["features.model.lr ASC"]).unwrap(),
-                limit: 2,
-                cursor: cursor.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        names.extend(page.items.into_iter().map(|r| r.name));
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let runs = support::all_pages(&store, "f", "features.model.lr ASC", 2).await;
+    let names: Vec<String> = runs.into_iter().map(|r| r.name).collect();
     assert_eq!(names, asc);
 }
 

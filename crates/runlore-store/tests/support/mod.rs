@@ -33,3 +33,33 @@ pub async fn search_in(
         .unwrap();
     page.items.into_iter().map(|r| r.name).collect()
 }
+
+/// Every run of `project` in `order`, read page by page through the
+/// cursors (`limit` a page, at most 100 pages).
+pub async fn all_pages(
+    store: &Arc<dyn MetadataStore>,
+    project: &str,
+    order: &str,
+    limit: usize,
+) -> Vec<runlore_core::Run> {
+    let mut runs = Vec::new();
+    let mut cursor = None;
+    for _ in 0..100 {
+        let page = store
+            .search_runs(RunQuery {
+                project: Some(project.into()),
+                order_by: parse_order_by(&[order]).unwrap(),
+                limit,
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        runs.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    runs
+}
