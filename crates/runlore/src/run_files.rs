@@ -16,9 +16,11 @@ use runlore_core::{Error, Result, RunId, Sha256Hex};
 use crate::config::Config;
 use crate::journal::JournalWriter;
 
-pub struct RunFiles {
-    service: Option<Arc<dyn ArtifactService>>,
-    journal: Option<Arc<JournalWriter>>,
+/// Where the files go: a store (through its artifact service) or, when
+/// `runlore exec` works offline, the run's journal.
+pub enum RunFiles {
+    Service(Arc<dyn ArtifactService>),
+    Journal(Arc<JournalWriter>),
 }
 
 impl RunFiles {
@@ -28,30 +30,24 @@ impl RunFiles {
                 Ok(e) => e,
                 Err(e) => Error::internal(format!("{e:#}")),
             })?;
-        Ok(RunFiles {
-            service: Some(service),
-            journal: None,
-        })
+        Ok(RunFiles::Service(service))
     }
 
     /// Files written to a journal only (nothing can be read back).
     pub fn journal(journal: Arc<JournalWriter>) -> RunFiles {
-        RunFiles {
-            service: None,
-            journal: Some(journal),
-        }
+        RunFiles::Journal(journal)
     }
 
     /// Whether the files go to a journal, not to a store.
     pub fn offline(&self) -> bool {
-        self.journal.is_some()
+        matches!(self, RunFiles::Journal(_))
     }
 
     /// The artifact service underneath (local data dir or server).
     pub fn service(&self) -> Result<&dyn ArtifactService> {
-        match &self.service {
-            Some(service) => Ok(service.as_ref()),
-            None => Err(offline()),
+        match self {
+            RunFiles::Service(service) => Ok(service.as_ref()),
+            RunFiles::Journal(_) => Err(offline()),
         }
     }
 
@@ -62,7 +58,7 @@ impl RunFiles {
         // The digest travels with the bytes, so a damaged transfer stores
         // nothing instead of something else.
         let expected = Sha256Hex::parse(&crate::snapshot::sha256_hex(&bytes))?;
-        if let Some(journal) = &self.journal {
+        if let RunFiles::Journal(journal) = self {
             journal
                 .artifact(path, &bytes, expected.as_str())
                 .map_err(|e| Error::internal(format!("{e:#}")))?;
