@@ -2,6 +2,7 @@
 //! commands and nothing else: `cargo xtask serve` and `cargo xtask test`.
 
 mod bench;
+mod openapi_test;
 mod process;
 mod python;
 mod s3;
@@ -35,6 +36,9 @@ enum Command {
         #[arg(long)]
         no_lint: bool,
     },
+    /// Only the OpenAPI check: schemathesis against the debug binary (also
+    /// part of `test`).
+    Openapi,
     /// Build the web UI (npm ci + vite build) when ui/ exists.
     Ui,
     /// Run the benchmarks against a release build and print the figures
@@ -55,6 +59,10 @@ enum Command {
         /// the PROV export), a minute or two instead of the whole run.
         #[arg(long, conflicts_with_all = ["mlflow", "sdk"])]
         lineage: bool,
+        /// Only native ingest, under `--durability process` and `power`
+        /// alternately (what SQLite's synchronous=FULL costs).
+        #[arg(long, conflicts_with_all = ["mlflow", "sdk", "lineage"])]
+        durability: bool,
     },
 }
 
@@ -63,9 +71,13 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { args } => serve::run(&args),
         Command::Test { no_lint } => test::run(!no_lint),
+        Command::Openapi => openapi_test::check(),
         Command::Ui => ui::build().map(|_| ()),
         Command::Bench { quick, mlflow, .. } if mlflow => bench::mlflow_peer(quick),
         Command::Bench { quick, sdk, .. } if sdk => bench::python_script("sdk_overhead", quick),
+        Command::Bench {
+            quick, durability, ..
+        } if durability => bench::durability(quick),
         Command::Bench { quick, lineage, .. } => bench::run(quick, lineage),
     }
 }

@@ -35,6 +35,10 @@ pub fn run(lint: bool) -> Result<()> {
     // The Python SDK (sdk/python) against the built binary: crash, offline
     // and sync tests included.
     python::sdk_suite()?;
+    // The served OpenAPI document against the built binary: the real
+    // schemathesis, fixed seed and budget; a 5xx, an undocumented status or
+    // content type, or a body off its schema fails the run.
+    crate::openapi_test::check()?;
     // The web UI: vitest, the production build, then the end-to-end suite
     // in headless Chromium against the built binary.
     crate::ui_test::test()?;

@@ -30,7 +30,14 @@ pub fn test() -> Result<()> {
         .env("RUNLORE_BIN", &binary)
         .env("CHROMIUM", &chromium)
         .env("RUNLORE_SCREENSHOTS", target_dir().join("ui-screenshots"));
-    process::run(&mut e2e).context("the UI end-to-end suite failed")
+    process::run(&mut e2e).context("the UI end-to-end suite failed")?;
+    // Uploaded HTML/SVG must never run script in the app's origin.
+    let mut xss = Command::new("node");
+    xss.arg("e2e/artifact_xss.mjs")
+        .current_dir(&ui)
+        .env("RUNLORE_BIN", &binary)
+        .env("CHROMIUM", &chromium);
+    process::run(&mut xss).context("the artifact XSS check (ui/e2e/artifact_xss.mjs) failed")
 }
 
 /// `$CHROMIUM`, else Debian's chromium, installed with apt-get (as root, or

@@ -1,4 +1,5 @@
 //! Where things live inside the store: `sha256/ab/cdef…` for blobs,
+//! `sha256/ab/cdef….chunks` for their chunk digests (see `chunks.rs`),
 //! `tmp/<uuid>` for uploads in progress.
 
 use object_store::path::Path;
@@ -16,6 +17,16 @@ pub(crate) fn blob_path(sha256: &Sha256Hex) -> Path {
     // split is on a character boundary.
     let (head, tail) = hex.split_at(2);
     Path::from_iter([BLOBS, head, tail])
+}
+
+/// The key of a blob's chunk digests, next to the blob. Listing skips it
+/// (the name is not 62 hex digits), so garbage collection never sees it as
+/// a blob of its own.
+pub(crate) fn sidecar_path(sha256: &Sha256Hex) -> Path {
+    let hex = sha256.as_str();
+    let (head, tail) = hex.split_at(2);
+    let name = format!("{tail}.chunks");
+    Path::from_iter([BLOBS, head, name.as_str()])
 }
 
 /// A fresh key for one upload; the random name keeps concurrent uploads,
@@ -50,7 +61,10 @@ mod tests {
         let sha = Sha256Hex::parse(HEX)?;
         let path = blob_path(&sha);
         assert_eq!(path.as_ref(), format!("sha256/e3/{}", &HEX[2..]));
-        assert_eq!(parse_blob_path(&path), Some(sha));
+        assert_eq!(parse_blob_path(&path), Some(sha.clone()));
+        let sidecar = sidecar_path(&sha);
+        assert_eq!(sidecar.as_ref(), format!("sha256/e3/{}.chunks", &HEX[2..]));
+        assert_eq!(parse_blob_path(&sidecar), None);
         Ok(())
     }
 

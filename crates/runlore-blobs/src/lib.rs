@@ -6,17 +6,26 @@
 //! ```text
 //! sha256/ab/cdef…   a blob: its SHA-256 split after the first two hex digits,
 //!                   so no folder (or S3 listing page) holds every blob
+//! sha256/ab/cdef….chunks
+//!                   the SHA-256 of each 1 MiB chunk of a blob larger than
+//!                   one chunk, so downloads check every chunk before sending
 //! tmp/<uuid>        an upload in progress, moved to its address once hashed
 //! ```
 //!
 //! Uploads are streamed into `tmp/` while being hashed and only then moved to
 //! their address with a create-if-absent rename, so a reader never sees a
 //! partial blob at an address, and two writers of the same bytes store them
-//! once. Reads re-hash and end with an error when the bytes do not match.
+//! once. Reads check each chunk against its digest before yielding it and
+//! stop with an error at the first mismatch, so altered bytes are never
+//! handed on (see `chunks.rs` and `read.rs`).
 
+mod chunks;
+mod download;
 mod layout;
 mod location;
+mod read;
 mod store;
+mod upload_chunks;
 mod verify;
 
 use std::sync::Arc;

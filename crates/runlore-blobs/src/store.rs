@@ -12,12 +12,11 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, WriteMultip
 use runlore_core::{BlobCheck, BlobInfo, BlobStore, ByteStream, Error, Result, Sha256Hex};
 use sha2::{Digest, Sha256};
 
+use crate::chunks::{CHUNK_SIZE, ChunkHasher};
 use crate::layout::{self, blob_path};
-
-/// Read size for local blobs.
-const READ_CHUNK: usize = 1 << 20;
 use crate::location::Location;
-use crate::verify::{VerifiedStream, blob_error, digest_hex, internal};
+use crate::upload_chunks::UploadChunks;
+use crate::verify::{blob_error, digest_hex, internal};
 
 /// Upload part size. S3 wants parts of at least 5 MiB and at most 10,000 of
 /// them, so 8 MiB parts allow blobs up to ~78 GiB.
@@ -33,7 +32,7 @@ const MAX_PREALLOCATION: u64 = 64 * 1024 * 1024;
 /// the layout).
 #[derive(Debug, Clone)]
 pub struct ObjectBlobStore {
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
 }
 
 impl ObjectBlobStore {
@@ -180,6 +179,7 @@ impl BlobStore for ObjectBlobStore {
             .map_err(|e| internal("starting an upload", e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut hasher = Sha256::new();
+        let mut chunks = UploadChunks::new();
         let mut size = 0u64;
         let streamed: Result<()> = async {
             while let Some(chunk) = body.next().await {
@@ -191,6 +191,10 @@ impl BlobStore for ObjectBlobStore {
                     .await
                     .map_err(|e| internal("writing an upload", e))?;
                 hasher.update(&chunk);
+                chunks
+                    .update(chunk.clone())
+                    .await
+                    .map_err(|e| Error::internal(format!("hashing an upload's chunks: {e}")))?;
                 size += chunk.len() as u64;
                 writer.put(chunk);
             }
@@ -223,6 +227,13 @@ impl BlobStore for ObjectBlobStore {
             )));
         }
         self.publish(temp, &sha256, size).await?;
+        // After the blob: a crash in between leaves a blob without chunk
+        // digests, which the next read verifies whole and repairs.
+        match chunks.finish().await {
+            Ok(digests) => self.write_sidecar(&sha256, &digests).await,
+            // The blob is stored; its next read verifies it whole instead.
+            Err(e) => tracing::warn!(blob = %sha256, error = %e, "cannot hash chunks"),
+        }
         Ok(BlobInfo {
             sha256,
             size,
@@ -238,6 +249,7 @@ impl BlobStore for ObjectBlobStore {
         let key = blob_path(&sha256);
         // One create-if-absent put: the backend writes it atomically (local:
         // a staged file linked into place; S3: a conditional PUT).
+        let body_for_chunks = body.clone();
         let payload = PutPayload::from_bytes(body);
         let stored = match self
             .store
@@ -263,6 +275,11 @@ impl BlobStore for ObjectBlobStore {
                 .await
                 .map_err(|e| blob_error(&sha256, "storing", e))?;
         }
+        if size > CHUNK_SIZE {
+            let mut chunks = ChunkHasher::new();
+            chunks.update(&body_for_chunks);
+            self.write_sidecar(&sha256, &chunks.finish()).await;
+        }
         Ok(BlobInfo {
             sha256,
             size,
@@ -271,30 +288,7 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn get(&self, sha256: &Sha256Hex) -> Result<(u64, ByteStream)> {
-        let found = self
-            .store
-            .get(&blob_path(sha256))
-            .await
-            .map_err(|e| blob_error(sha256, "reading", e))?;
-        let size = found.meta.size;
-        let chunks = match found.payload {
-            // A local file is read in 1 MiB pieces: object_store's own
-            // stream reads 8 KiB at a time, which halves download speed.
-            object_store::GetResultPayload::File(file, path) => {
-                let reader = tokio::fs::File::from_std(file);
-                tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK)
-                    .map(move |chunk| {
-                        chunk.map_err(|e| object_store::Error::Generic {
-                            store: "LocalFileSystem",
-                            source: format!("reading {}: {e}", path.display()).into(),
-                        })
-                    })
-                    .boxed()
-            }
-            object_store::GetResultPayload::Stream(stream) => stream,
-        };
-        let stream = VerifiedStream::new(chunks, sha256.clone());
-        Ok((size, Box::pin(stream)))
+        self.open_verified(sha256, None).await
     }
 
     async fn get_range(
@@ -302,20 +296,8 @@ impl BlobStore for ObjectBlobStore {
         sha256: &Sha256Hex,
         range: std::ops::Range<u64>,
     ) -> Result<ByteStream> {
-        let options = object_store::GetOptions {
-            range: Some(object_store::GetRange::Bounded(range)),
-            ..object_store::GetOptions::default()
-        };
-        let found = self
-            .store
-            .get_opts(&blob_path(sha256), options)
-            .await
-            .map_err(|e| blob_error(sha256, "reading", e))?;
-        // `into_stream` seeks a local file to the range's start.
-        let stream = found
-            .into_stream()
-            .map(|chunk| chunk.map_err(std::io::Error::other));
-        Ok(Box::pin(stream))
+        let (_, stream) = self.open_verified(sha256, Some(range)).await?;
+        Ok(stream)
     }
 
     async fn get_bytes(&self, sha256: &Sha256Hex) -> Result<Bytes> {
@@ -369,6 +351,10 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn delete(&self, sha256: &Sha256Hex) -> Result<()> {
+        // The digests first: a blob left without them is verified whole on
+        // its next read, while digests left without a blob would be an
+        // orphan no listing shows.
+        self.delete_sidecar(sha256).await?;
         match self.store.delete(&blob_path(sha256)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(blob_error(sha256, "deleting", e)),

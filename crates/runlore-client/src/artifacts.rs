@@ -112,7 +112,8 @@ impl ArtifactService for HttpStore {
         let stream = response
             .bytes_stream()
             .map_err(|e| std::io::Error::other(format!("download interrupted: {e}")));
-        Ok((artifact, Box::pin(stream)))
+        let stream = crate::verify::verified(Box::pin(stream), &artifact);
+        Ok((artifact, stream))
     }
 
     async fn list(&self, run: &RunId, dir: &str) -> Result<Vec<Artifact>> {

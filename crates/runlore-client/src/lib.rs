@@ -9,6 +9,7 @@ mod artifacts;
 mod http;
 pub mod render;
 mod store;
+mod verify;
 
 pub use http::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, HttpStore};
 pub use store::MetricHistory;

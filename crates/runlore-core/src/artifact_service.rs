@@ -31,6 +31,7 @@ pub struct UploadOptions {
 /// recorded as an input artifact at `path`; or, with `uri`, an external
 /// file Runlore does not hold (a dataset on S3), recorded by reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UseInput {
     #[schema(value_type = String)]
     pub sha256: Sha256Hex,
@@ -50,6 +51,7 @@ pub enum VerifyTarget {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GcOptions {
     /// Remove; otherwise only report (the default).
     #[serde(default)]

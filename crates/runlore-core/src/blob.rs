@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A stream of body chunks. An `Err` item aborts the transfer: an upload
-/// that errors stores nothing; a download whose bytes do not hash to the
-/// address ends with an error instead of a clean end.
+/// that errors stores nothing; a download stops with an error at the first
+/// chunk whose bytes do not match, before handing that chunk on.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
 /// A SHA-256 digest as 64 lowercase hex characters.
@@ -107,14 +107,18 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Stores an in-memory body (small artifacts, snapshots).
     async fn put_bytes(&self, body: Bytes) -> Result<BlobInfo>;
 
-    /// Opens a blob for streaming. `NotFound` when it is missing. The stream
-    /// re-hashes as it goes and yields an error as its last item when the
-    /// bytes do not match the address.
+    /// Opens a blob for streaming. `NotFound` when it is missing. Every chunk
+    /// is checked against the digests recorded at upload before it is
+    /// yielded; the first chunk is checked before this returns (damage there
+    /// is an error here), a later damaged chunk makes the stream yield an
+    /// `InvalidData` error instead of it and end. A whole read also compares
+    /// all bytes with the address before yielding the last chunk.
     async fn get(&self, sha256: &Sha256Hex) -> Result<(u64, ByteStream)>;
 
     /// Streams the bytes `range` (end exclusive, within the blob's size) of
-    /// a blob. Not verified: only a whole read can be checked against the
-    /// address. For HTTP range requests (the tail of a log).
+    /// a blob, verified like [`BlobStore::get`]: the chunks covering the
+    /// range are read and checked whole, then sliced. For HTTP range
+    /// requests (the tail of a log).
     async fn get_range(
         &self,
         sha256: &Sha256Hex,

@@ -3,7 +3,11 @@
 //! `--features f.yaml`, a `features.yaml` artifact logged through MLflow), so
 //! the same file means the same tree whichever way it came.
 
+mod depth;
+
 use serde_json::Value;
+
+pub use depth::MAX_FEATURES_DEPTH;
 
 use crate::graph::MAX_FEATURES_BYTES;
 use crate::{Error, Result};
@@ -32,12 +36,19 @@ impl FeaturesFormat {
 }
 
 /// Parses a features document. The root must be a mapping; the size limit is
-/// the one the store applies to features.
+/// the one the store applies to features, and the nesting is bounded
+/// ([`MAX_FEATURES_DEPTH`]) before the parser runs. Parsing is CPU work of
+/// up to a megabyte: async callers run it off their runtime's threads.
 pub fn parse_features(text: &str, format: FeaturesFormat) -> Result<Value> {
     if text.len() > MAX_FEATURES_BYTES {
         return Err(Error::invalid(format!(
             "a features file may be at most {MAX_FEATURES_BYTES} bytes, this one is {}",
             text.len()
+        )));
+    }
+    if depth::within_depth(text, MAX_FEATURES_DEPTH).is_none() {
+        return Err(Error::invalid(format!(
+            "features may nest at most {MAX_FEATURES_DEPTH} levels deep; this file nests deeper"
         )));
     }
     let tree: Value = match format {
@@ -112,6 +123,29 @@ mod tests {
             "{}",
             err.message()
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let flow = "a: ".to_owned() + &"[".repeat(100_000) + &"]".repeat(100_000);
+        let block: String = (0..1000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        let json = "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000);
+        for (text, format) in [
+            (flow, FeaturesFormat::Yaml),
+            (block, FeaturesFormat::Yaml),
+            (json, FeaturesFormat::Json),
+        ] {
+            let err = parse_features(&text, format).expect_err("too deep");
+            assert!(
+                err.message().contains("at most 64 levels"),
+                "{}",
+                err.message()
+            );
+        }
+        let ok = "a:\n  b: [".to_owned() + &"[".repeat(20) + &"]".repeat(21) + "\n";
+        assert!(parse_features(&ok, FeaturesFormat::Yaml).is_ok());
     }
 
     #[test]

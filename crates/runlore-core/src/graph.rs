@@ -54,6 +54,7 @@ impl EdgeKind {
 /// A parent of a run; the first one listed is the primary parent, the one
 /// its features are diffed against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParentLink {
     #[schema(value_type = String)]
     pub run_id: RunId,
@@ -108,6 +109,7 @@ pub enum ParentFrom {
 
 /// A project's rule for run names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NamingRule {
     /// A regular expression with named groups, matched against the whole
     /// name, e.g. `(?P<id>\d+)_from_(?P<parent>\d+)_.*`.
@@ -119,13 +121,16 @@ pub struct NamingRule {
     pub enforce: bool,
 }
 
-/// Per-project settings (`GET/PUT /api/v1/projects/{name}/settings`).
+/// Per-project settings (`GET/PUT/PATCH /api/v1/projects/{name}/settings`).
+/// Every field is written out, `null` or `[]` when unset, so what `GET`
+/// answers can be edited and sent back with `PUT`, which needs every field
+/// (see [`crate::SettingsUpdate`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProjectSettings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub naming: Option<NamingRule>,
     /// The metrics that judge a run in this project, in display order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub key_metrics: Vec<KeyMetric>,
 }
 

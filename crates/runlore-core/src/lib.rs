@@ -18,6 +18,7 @@ pub mod model;
 pub mod names;
 pub mod prov;
 pub mod repro;
+pub mod settings;
 pub mod store;
 pub mod time;
 pub mod validate;
@@ -34,4 +35,5 @@ pub use graph::{
 pub use ids::{ExperimentId, RunId};
 pub use logged_model::*;
 pub use model::*;
+pub use settings::SettingsUpdate;
 pub use store::{ArtifactIndex, MetadataStore, ModelStore};

@@ -65,6 +65,7 @@ pub struct Project {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewProject {
     pub name: String,
     #[serde(default)]
@@ -89,6 +90,7 @@ pub struct Experiment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewExperiment {
     pub project: String,
     pub name: String,
@@ -209,6 +211,7 @@ fn parse_metric_text(s: &str) -> Option<f64> {
 
 /// One logged metric point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MetricPoint {
     pub key: String,
     #[schema(value_type = f64)]
@@ -289,7 +292,13 @@ pub struct Run {
 
 /// Where a new run goes. The experiment (by name) and the project are created
 /// when missing, so `runlore.init(project=…, experiment=…)` needs no set-up.
+///
+/// Request types refuse unknown fields: a misspelt `projetc` must be a 400,
+/// not a run in `default`. They are read from native API bodies and from
+/// SDK journals (which hold the same bodies); the MLflow API builds them
+/// field by field and keeps MLflow's leniency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewRun {
     /// A run id chosen by the client (32 hex digits), which makes creation
     /// safe to repeat: the SDK replays its journal after a crash or an
@@ -364,6 +373,7 @@ pub const DEFAULT_EXPERIMENT: &str = "Default";
 
 /// A partial update of a run; absent fields are left alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RunPatch {
     #[serde(default)]
     pub name: Option<String>,
@@ -376,6 +386,7 @@ pub struct RunPatch {
 
 /// What one log request carries: thousands of points, params and tags.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LogBatch {
     #[serde(default)]
     pub metrics: Vec<MetricPoint>,
@@ -425,6 +436,7 @@ impl FromStr for ComponentStatus {
 
 /// A component report as logged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ComponentReport {
     pub name: String,
     pub status: ComponentStatus,

@@ -1,8 +1,10 @@
 //! Input rules checked at every edge before anything reaches a store.
 
 use crate::error::{Error, Result};
-use crate::ids::truncate_for_message;
 use crate::model::{ComponentStatus, LogBatch, NewRun};
+
+mod text;
+pub use text::{check_name_characters, check_value_characters, forbidden_in_name, shown};
 
 pub const MAX_KEY_LEN: usize = 250;
 pub const MAX_PARAM_VALUE_LEN: usize = 6_000;
@@ -15,9 +17,11 @@ pub const MAX_BATCH_METRICS: usize = 100_000;
 pub const MAX_BATCH_PARAMS: usize = 1_000;
 pub const MAX_BATCH_TAGS: usize = 1_000;
 
-/// Metric, param and tag keys: letters, digits, `_ - . / space` (as MLflow),
-/// at most 250 characters, and never a path that climbs (`..`) or starts at
-/// the root, because keys also name files in exports.
+/// Metric, param and tag keys: letters, digits, `_ - . : / space` (as
+/// MLflow), at most 250 characters, and never a path that climbs (`..`) or
+/// starts at the root, because keys also name files in exports. Control and
+/// invisible formatting characters are neither letters nor digits, so they
+/// are refused too (and written escaped in the message).
 pub fn key(kind: &str, key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(Error::invalid(format!("{kind} key must not be empty")));
@@ -25,7 +29,7 @@ pub fn key(kind: &str, key: &str) -> Result<()> {
     if key.chars().count() > MAX_KEY_LEN {
         return Err(Error::invalid(format!(
             "{kind} key '{}' is longer than {MAX_KEY_LEN} characters",
-            truncate_for_message(key)
+            shown(key)
         )));
     }
     if let Some(bad) = key
@@ -34,20 +38,21 @@ pub fn key(kind: &str, key: &str) -> Result<()> {
     {
         return Err(Error::invalid(format!(
             "{kind} key '{}' contains '{}': keys may hold letters, digits, '_', '-', '.', ':', '/' and spaces",
-            truncate_for_message(key),
+            shown(key),
             bad.escape_debug()
         )));
     }
     if key.starts_with('/') || key.split('/').any(|part| part == ".." || part == ".") {
         return Err(Error::invalid(format!(
             "{kind} key '{}' must be a relative name without '.' or '..' segments",
-            truncate_for_message(key)
+            shown(key)
         )));
     }
     Ok(())
 }
 
 pub fn param_value(key: &str, value: &str) -> Result<()> {
+    check_value_characters(&format!("value of param '{key}'"), value)?;
     if value.chars().count() > MAX_PARAM_VALUE_LEN {
         return Err(Error::invalid(format!(
             "value of param '{key}' is longer than {MAX_PARAM_VALUE_LEN} characters"
@@ -57,6 +62,7 @@ pub fn param_value(key: &str, value: &str) -> Result<()> {
 }
 
 pub fn tag_value(key: &str, value: &str) -> Result<()> {
+    check_value_characters(&format!("value of tag '{key}'"), value)?;
     if value.chars().count() > MAX_TAG_VALUE_LEN {
         return Err(Error::invalid(format!(
             "value of tag '{key}' is longer than {MAX_TAG_VALUE_LEN} characters"
@@ -74,13 +80,14 @@ pub fn project_name(name: &str) -> Result<()> {
     if !first_ok || !rest_ok || name.len() > MAX_PROJECT_NAME_LEN {
         return Err(Error::invalid(format!(
             "invalid project name '{}': use letters, digits, '_', '-' or '.', start with a letter or digit, at most {MAX_PROJECT_NAME_LEN} characters",
-            truncate_for_message(name)
+            shown(name)
         )));
     }
     Ok(())
 }
 
-/// Experiment and run names: any printable text, 1 to 250 characters.
+/// Experiment and run names: any text of 1 to 250 characters without control
+/// or invisible formatting characters (see [`text`]).
 pub fn display_name(kind: &str, name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::invalid(format!("{kind} name must not be empty")));
@@ -88,19 +95,14 @@ pub fn display_name(kind: &str, name: &str) -> Result<()> {
     if name.chars().count() > MAX_NAME_LEN {
         return Err(Error::invalid(format!(
             "{kind} name '{}' is longer than {MAX_NAME_LEN} characters",
-            truncate_for_message(name)
+            shown(name)
         )));
     }
-    if name.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "{kind} name '{}' contains control characters",
-            truncate_for_message(name)
-        )));
-    }
-    Ok(())
+    check_name_characters(&format!("{kind} name"), name)
 }
 
 pub fn description(text: &str) -> Result<()> {
+    check_value_characters("description", text)?;
     if text.chars().count() > MAX_DESCRIPTION_LEN {
         return Err(Error::invalid(format!(
             "description is longer than {MAX_DESCRIPTION_LEN} characters"
@@ -156,6 +158,10 @@ pub fn log_batch(batch: &LogBatch) -> Result<()> {
     for (index, c) in batch.components.iter().enumerate() {
         key("component", &c.name)
             .map_err(|e| Error::invalid(format!("components[{index}]: {}", e.message())))?;
+        check_value_characters(
+            &format!("components[{index}]: the reason of '{}'", c.name),
+            &c.reason,
+        )?;
         if c.reason.chars().count() > MAX_TAG_VALUE_LEN {
             return Err(Error::invalid(format!(
                 "components[{index}]: the reason of '{}' is longer than {MAX_TAG_VALUE_LEN} characters",
@@ -182,6 +188,11 @@ pub fn new_run(run: &NewRun) -> Result<()> {
     }
     if let Some(name) = &run.name {
         display_name("run", name)?;
+    }
+    // The user is shown next to the run's name, so it follows the same
+    // character rules (it may be empty: MLflow clients send what they have).
+    if let Some(user) = &run.user {
+        check_name_characters("run user", user)?;
     }
     for (k, v) in &run.params {
         key("param", k)?;
@@ -227,6 +238,83 @@ mod tests {
         assert!(project_name("-x").is_err());
         assert!(project_name("has space").is_err());
         assert!(project_name("a/b").is_err());
+    }
+
+    #[test]
+    fn keys_refuse_control_and_invisible_characters_with_exact_messages() {
+        let err = key("tag", "a\0b").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "tag key 'a\\u{0000}b' contains '\\0': keys may hold letters, digits, '_', '-', '.', ':', '/' and spaces"
+        );
+        let err = key("param", "lr\u{202e}gnp").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "param key 'lr\\u{202e}gnp' contains '\\u{202e}': keys may hold letters, digits, '_', '-', '.', ':', '/' and spaces"
+        );
+        assert!(key("metric", "zero\u{200b}width").is_err());
+        assert!(key("metric", "tab\tkey").is_err());
+        assert!(key("metric", "Genauigkeit/größe").is_ok());
+    }
+
+    #[test]
+    fn names_refuse_what_keys_refuse_but_keep_any_printable_text() {
+        assert!(display_name("run", "trial #3 (lr=1e-3) ✓").is_ok());
+        let err = display_name("run", "evil\u{202e}gpj.exe").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "run name 'evil\\u{202e}gpj.exe' contains U+202E, a bidirectional override: names may not hold control characters, bidirectional overrides or invisible formatting characters"
+        );
+        let err = display_name("experiment", "a\u{2066}b").unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("experiment name 'a\\u{2066}b' contains U+2066"),
+            "{}",
+            err.message()
+        );
+        assert!(display_name("run", "two\nlines").is_err());
+    }
+
+    #[test]
+    fn values_refuse_nul_and_keep_tabs_and_newlines() {
+        assert!(param_value("cmd", "a\tb\nc").is_ok());
+        assert!(tag_value("note", "# Title\n\nbody\r\n").is_ok());
+        assert_eq!(
+            tag_value("note", "cut\0here").unwrap_err().message(),
+            "value of tag 'note' contains a NUL character (U+0000): values may hold any text, tabs and newlines included, but not NUL"
+        );
+        assert_eq!(
+            param_value("lr", "0.1\0").unwrap_err().message(),
+            "value of param 'lr' contains a NUL character (U+0000): values may hold any text, tabs and newlines included, but not NUL"
+        );
+        assert!(description("line\nline").is_ok());
+        assert!(description("nul\0").is_err());
+        let mut run = NewRun::default();
+        run.tags.insert("t".into(), "x\0".into());
+        assert!(
+            new_run(&run)
+                .unwrap_err()
+                .message()
+                .starts_with("value of tag 't'")
+        );
+        let run = NewRun {
+            user: Some("ada\u{202e}".into()),
+            ..NewRun::default()
+        };
+        assert!(
+            new_run(&run)
+                .unwrap_err()
+                .message()
+                .starts_with("run user 'ada\\u{202e}' contains U+202E")
+        );
+        let mut batch = LogBatch::default();
+        batch.params.insert("p".into(), "\0".into());
+        assert!(
+            log_batch(&batch)
+                .unwrap_err()
+                .message()
+                .starts_with("value of param 'p'")
+        );
     }
 
     #[test]

@@ -3,21 +3,34 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::ApiError;
 
-/// A JSON body. The content type is not required (curl users forget it);
-/// the body must parse, and a too-large body is a 413.
+/// A JSON body. `Content-Type: application/json` (or `application/…+json`)
+/// is required, 415 otherwise: a browser can send `text/plain` or a form to
+/// any site without asking, JSON only to its own (see [`crate::guard`]).
+/// The body must parse, and a too-large body is a 413.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        if !req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(crate::guard::is_json)
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "request body must be JSON: send Content-Type: application/json",
+            ));
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(

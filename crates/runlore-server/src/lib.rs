@@ -6,8 +6,11 @@
 //! listener on port 0 and a channel.
 
 mod api;
+mod artifact_http;
 mod error;
 mod extract;
+pub mod guard;
+mod listen;
 pub mod local_artifacts;
 mod mlflow;
 mod ui;
@@ -15,9 +18,9 @@ mod ui;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use runlore_core::{ArtifactIndex, BlobStore, MetadataStore, ModelStore};
 use tokio::net::TcpListener;
 
@@ -25,6 +28,13 @@ pub use error::ApiError;
 
 /// Request bodies larger than this are refused with 413 unless configured.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// How long a client may take to send a request's head (and how long a
+/// kept-alive connection may sit idle).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest pause allowed inside a request body.
+pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once; more wait in the listen queue.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -36,6 +46,15 @@ pub struct ServerConfig {
     /// Where artifact bytes go: a folder or `s3://bucket/prefix`;
     /// `<data_dir>/blobs` when unset.
     pub artifacts: Option<String>,
+    /// Host names (`name` or `name:port`) the server answers to besides
+    /// localhost and loopback addresses; see [`guard`].
+    pub public_names: Vec<String>,
+    /// See the accept loop's docs (`listen.rs`) for these three.
+    pub header_read_timeout: Duration,
+    pub body_idle_timeout: Duration,
+    pub max_connections: usize,
+    /// What an acknowledged write survives (`runlore server --durability`).
+    pub durability: runlore_store::Durability,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +64,11 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ui_dir: None,
             artifacts: None,
+            public_names: Vec::new(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_idle_timeout: DEFAULT_BODY_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            durability: runlore_store::Durability::default(),
         }
     }
 }
@@ -80,7 +104,7 @@ impl Stores {
     /// The embedded default: SQLite in the data dir, blobs in
     /// `<data_dir>/blobs` unless `config.artifacts` says otherwise.
     pub fn open(config: &ServerConfig) -> Result<Stores, ServerError> {
-        let sqlite = runlore_store::open_sqlite(&config.data_dir)?;
+        let sqlite = runlore_store::open_sqlite_with(&config.data_dir, config.durability)?;
         let location = blob_location(&config.data_dir, config.artifacts.as_deref());
         Ok(Stores {
             metadata: sqlite.clone(),
@@ -124,16 +148,12 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let stores = Stores::open(&config)?;
     let app = router(stores, &config);
-    // Nagle's algorithm against delayed ACKs costs ~40 ms per small
-    // request/response pair; every accepted connection turns it off.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let limits = listen::ConnectionLimits {
+        header_read_timeout: config.header_read_timeout,
+        body_idle_timeout: config.body_idle_timeout,
+        max_connections: config.max_connections,
+    };
+    listen::serve_connections(listener, app, limits, shutdown).await;
     Ok(())
 }
 
@@ -151,6 +171,11 @@ pub fn router(stores: Stores, config: &ServerConfig) -> Router {
         .merge(mlflow::routes().layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes)))
         .merge(ui::routes(config.ui_dir.clone()))
         .with_state(state)
+        // Outside every route, so that no handler runs for a refused request.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard::Policy::new(&config.public_names)),
+            guard::check,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))

@@ -16,7 +16,7 @@ async fn key_metrics_are_project_settings_with_checked_input() {
         {"key": "val/loss", "direction": "min", "aggregation": "best"},
         {"key": "acc", "direction": "max"}
     ]});
-    let (status, saved) = s.put("/api/v1/projects/km/settings", settings).await;
+    let (status, saved) = s.patch("/api/v1/projects/km/settings", settings).await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["key_metrics"][1]["aggregation"], "last");
     let (_, got) = s.get("/api/v1/projects/km/settings").await;
@@ -28,7 +28,7 @@ async fn key_metrics_are_project_settings_with_checked_input() {
         json!({"key_metrics": [{"key": "", "direction": "min"}]}),
         json!({"key_metrics": [{"key": "a", "direction": "min", "colour": "red"}]}),
     ] {
-        let (status, body) = s.put("/api/v1/projects/km/settings", bad.clone()).await;
+        let (status, body) = s.patch("/api/v1/projects/km/settings", bad.clone()).await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
     let (_, still) = s.get("/api/v1/projects/km/settings").await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use runlore_core::{MetadataStore, Result};
 
-pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{Durability, SCHEMA_VERSION, SqliteStore};
 
 /// File name of the SQLite database inside a data dir.
 pub const SQLITE_FILE: &str = "runlore.db";
@@ -22,11 +22,19 @@ pub fn open_data_dir(data_dir: &Path) -> Result<Arc<dyn MetadataStore>> {
 /// Like [`open_data_dir`], keeping the concrete type, which also serves the
 /// artifact index and the logged models.
 pub fn open_sqlite(data_dir: &Path) -> Result<Arc<SqliteStore>> {
+    open_sqlite_with(data_dir, Durability::default())
+}
+
+/// [`open_sqlite`] with a chosen durability (`runlore server --durability`).
+pub fn open_sqlite_with(data_dir: &Path, durability: Durability) -> Result<Arc<SqliteStore>> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         runlore_core::Error::internal(format!(
             "cannot create data dir '{}': {e}",
             data_dir.display()
         ))
     })?;
-    Ok(Arc::new(SqliteStore::open(&data_dir.join(SQLITE_FILE))?))
+    Ok(Arc::new(SqliteStore::open_with(
+        &data_dir.join(SQLITE_FILE),
+        durability,
+    )?))
 }

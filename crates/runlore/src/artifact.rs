@@ -12,11 +12,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use runlore_core::artifact_service::{ArtifactService, UploadOptions, UseInput};
 use runlore_core::{Artifact, ArtifactDirection, Error, RunId, Sha256Hex};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::run::resolve_id;
 use crate::{Ctx, output};
+
+mod get;
 
 #[derive(Debug, Subcommand)]
 pub enum ArtifactCommand {
@@ -121,7 +122,7 @@ pub async fn run(ctx: &Ctx, command: ArtifactCommand) -> Result<()> {
         }
         ArtifactCommand::Get { run, path, output } => {
             let run = resolve_id(ctx, &run).await?;
-            get(ctx, service.as_ref(), &run, &path, output).await
+            get::get(ctx, service.as_ref(), &run, &path, output).await
         }
         ArtifactCommand::Ls { run, dir } => {
             let run = resolve_id(ctx, &run).await?;
@@ -275,98 +276,6 @@ async fn upload_file(
     let result = service.upload(run, dest, Box::pin(stream), options).await;
     bar.finish_and_clear();
     Ok(result?)
-}
-
-async fn get(
-    ctx: &Ctx,
-    service: &dyn ArtifactService,
-    run: &RunId,
-    path: &str,
-    output: Option<PathBuf>,
-) -> Result<()> {
-    let all = service.list(run, "").await?;
-    let prefix = format!("{}/", path.trim_end_matches('/'));
-    let wanted: Vec<&Artifact> = all
-        .iter()
-        .filter(|a| a.path == path || a.path.starts_with(&prefix) || path.is_empty())
-        .collect();
-    if wanted.is_empty() {
-        return Err(Error::not_found("artifact", path).into());
-    }
-    let single = wanted.len() == 1 && wanted[0].path == path;
-    for artifact in &wanted {
-        let dest = match (&output, single) {
-            (Some(out), true) => out.clone(),
-            (Some(out), false) => out.join(
-                artifact
-                    .path
-                    .strip_prefix(&prefix)
-                    .unwrap_or(&artifact.path),
-            ),
-            (None, _) => PathBuf::from(&artifact.path),
-        };
-        download_to(service, run, artifact, &dest).await?;
-        if !ctx.json {
-            output::println_flush(&format!("{} → {}", artifact.path, dest.display()))?;
-        }
-    }
-    if ctx.json {
-        return output::print_json(&wanted);
-    }
-    Ok(())
-}
-
-/// Streams to a temporary file beside `dest` and renames it into place
-/// only when every byte arrived and matched its hash.
-async fn download_to(
-    service: &dyn ArtifactService,
-    run: &RunId,
-    artifact: &Artifact,
-    dest: &Path,
-) -> Result<()> {
-    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let partial = dest.with_extension("runlore-partial");
-    let (_, mut stream) = service.download(run, &artifact.path).await?;
-    let mut file = tokio::fs::File::create(&partial)
-        .await
-        .with_context(|| format!("creating {}", partial.display()))?;
-    let bar = progress(artifact.size, &artifact.path);
-    let mut hasher = Sha256::new();
-    let mut failed = None;
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => {
-                hasher.update(&bytes);
-                bar.inc(bytes.len() as u64);
-                file.write_all(&bytes).await?;
-            }
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
-        }
-    }
-    bar.finish_and_clear();
-    file.flush().await?;
-    drop(file);
-    let got = hex::encode(hasher.finalize());
-    if let Some(e) = failed.or_else(|| {
-        (got != artifact.sha256.as_str()).then(|| {
-            std::io::Error::other(format!(
-                "{} arrived with sha256 {got}, not the recorded {}",
-                artifact.path, artifact.sha256
-            ))
-        })
-    }) {
-        let _ = tokio::fs::remove_file(&partial).await;
-        bail!("download of {} failed: {e}", artifact.path);
-    }
-    tokio::fs::rename(&partial, dest)
-        .await
-        .with_context(|| format!("writing {}", dest.display()))?;
-    Ok(())
 }
 
 /// SHA-256 of a local file, read in 1 MiB pieces.

@@ -125,10 +125,21 @@ pub struct ServerArgs {
     /// [env: RUNLORE_ARTIFACTS] [default: <data_dir>/blobs]
     #[arg(long, value_name = "FOLDER|URL")]
     pub artifacts: Option<String>,
+    /// A host name (or name:port) the server answers to besides localhost
+    /// and loopback addresses, e.g. its name behind a proxy; repeatable.
+    /// Requests with any other Host are refused (DNS rebinding)
+    /// [env: RUNLORE_PUBLIC_NAME, comma-separated]
+    #[arg(long = "public-name", value_name = "HOST")]
+    pub public_names: Vec<String>,
     /// Allow binding a non-loopback address. Runlore has no authentication
     /// yet: anyone who can reach the address can read and change all data
     #[arg(long)]
     pub allow_remote: bool,
+    /// What an acknowledged write survives: `process` (a crash or kill of
+    /// the server; the default) or `power` (also a power loss or OS crash;
+    /// fsyncs every commit, slower ingest: docs/benchmarks.md)
+    #[arg(long, value_name = "process|power")]
+    pub durability: Option<runlore_store::Durability>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,12 +24,14 @@ pub const ENV_PORT: &str = "RUNLORE_PORT";
 pub const ENV_PROJECT: &str = "RUNLORE_PROJECT";
 pub const ENV_UI_DIR: &str = "RUNLORE_UI_DIR";
 pub const ENV_ARTIFACTS: &str = "RUNLORE_ARTIFACTS";
+/// Comma-separated host names the server answers to besides loopback.
+pub const ENV_PUBLIC_NAME: &str = "RUNLORE_PUBLIC_NAME";
 /// Log filter (`tracing` syntax, e.g. `info,runlore_server=debug`).
 pub const ENV_LOG: &str = "RUNLORE_LOG";
 
 /// `(toml key, env var, meaning)` for every setting; `config show` and the
 /// help text list these.
-pub const SETTINGS: [(&str, &str, &str); 7] = [
+pub const SETTINGS: [(&str, &str, &str); 8] = [
     (
         "server",
         ENV_SERVER,
@@ -65,6 +67,12 @@ pub const SETTINGS: [(&str, &str, &str); 7] = [
         ENV_ARTIFACTS,
         "where `runlore server` keeps artifact bytes: a folder or s3://bucket/prefix \
          (default <data_dir>/blobs)",
+    ),
+    (
+        "public_names",
+        ENV_PUBLIC_NAME,
+        "host names (name or name:port) `runlore server` answers to besides localhost and \
+         loopback addresses, e.g. behind a proxy; other Host headers are refused",
     ),
 ];
 
@@ -114,6 +122,8 @@ pub struct Config {
     pub ui_dir: Setting<Option<PathBuf>>,
     /// A folder or `s3://bucket/prefix`; `None`: `<data_dir>/blobs`.
     pub artifacts: Setting<Option<String>>,
+    /// Names the server answers to besides loopback (`Host` checks).
+    pub public_names: Setting<Vec<String>>,
     /// The config file that was read, if any.
     pub file: Option<PathBuf>,
     /// Problems worth telling (unknown keys), printed to stderr.
@@ -132,6 +142,8 @@ pub struct Flags {
     pub port: Option<u16>,
     pub ui_dir: Option<PathBuf>,
     pub artifacts: Option<String>,
+    /// `--public-name`, repeatable; empty leaves the setting to the layers below.
+    pub public_names: Vec<String>,
 }
 
 /// Loads the configuration from the real environment and current directory.
@@ -155,6 +167,7 @@ pub fn load_from(
         port: Setting::new(DEFAULT_PORT, Source::Default),
         ui_dir: Setting::new(None, Source::Default),
         artifacts: Setting::new(None, Source::Default),
+        public_names: Setting::new(Vec::new(), Source::Default),
         file: None,
         warnings: Vec::new(),
     };
@@ -216,6 +229,18 @@ fn apply_file(config: &mut Config, explicit: Option<&Path>, default_file: &Path)
                 let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
                 config.artifacts = Setting::new(Some(artifacts_at(base, text)), source.clone());
             }
+            "public_names" => {
+                let names = match value {
+                    toml::Value::String(text) => split_names(text),
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| wrong_type("a list of strings"))?,
+                    _ => return Err(wrong_type("a list of strings")),
+                };
+                config.public_names = Setting::new(names, source.clone());
+            }
             // Read by `runlore exec` (crate::snapshot::Policy), not a setting.
             "snapshot" => {}
             other => config.warnings.push(format!(
@@ -256,6 +281,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(text) = set(ENV_ARTIFACTS) {
         config.artifacts = Setting::new(Some(text), Source::Env(ENV_ARTIFACTS));
     }
+    if let Some(text) = set(ENV_PUBLIC_NAME) {
+        config.public_names = Setting::new(split_names(&text), Source::Env(ENV_PUBLIC_NAME));
+    }
     Ok(())
 }
 
@@ -281,6 +309,18 @@ fn apply_flags(config: &mut Config, flags: &Flags) {
     if let Some(location) = &flags.artifacts {
         config.artifacts = Setting::new(non_empty(location), Source::Flag);
     }
+    if !flags.public_names.is_empty() {
+        config.public_names = Setting::new(flags.public_names.clone(), Source::Flag);
+    }
+}
+
+/// `a.example, b.example:8443` as a list (empty items dropped).
+fn split_names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A relative folder in the config file is relative to the file; URLs
@@ -296,65 +336,6 @@ fn artifacts_at(base: &Path, text: &str) -> String {
 fn non_empty(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// `runlore config show`: each setting, its value and where it came from.
-pub fn show(config: &Config, json: bool) -> Result<()> {
-    if json {
-        return crate::output::print_json(config);
-    }
-    let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &Source); 7] = [
-        (
-            "server",
-            config
-                .server
-                .value
-                .clone()
-                .unwrap_or_else(|| "(local)".into()),
-            &config.server.source,
-        ),
-        (
-            "data_dir",
-            shown(&config.data_dir.value),
-            &config.data_dir.source,
-        ),
-        (
-            "project",
-            config.project.value.clone(),
-            &config.project.source,
-        ),
-        ("host", config.host.value.clone(), &config.host.source),
-        ("port", config.port.value.to_string(), &config.port.source),
-        (
-            "ui_dir",
-            config
-                .ui_dir
-                .value
-                .as_deref()
-                .map_or_else(|| "(embedded)".into(), shown),
-            &config.ui_dir.source,
-        ),
-        (
-            "artifacts",
-            config
-                .artifacts
-                .value
-                .clone()
-                .unwrap_or_else(|| shown(&config.data_dir.value.join("blobs"))),
-            &config.artifacts.source,
-        ),
-    ];
-    let mut table = crate::output::table(["SETTING", "VALUE", "FROM"]);
-    for (name, value, source) in rows {
-        table.add_row(vec![name.to_owned(), value, source.to_string()]);
-    }
-    crate::output::print_table(&table)?;
-    let file = config
-        .file
-        .as_deref()
-        .map_or_else(|| "(none)".into(), shown);
-    crate::output::println_flush(&format!("\nconfig file: {file}"))
 }
 
 /// Sets `project = "NAME"` in the config file at `path` (created when
@@ -408,5 +389,8 @@ fn with_project(old: &str, project: &str) -> Result<String> {
     Ok(toml::to_string(&table)?)
 }
 
+mod show;
 #[cfg(test)]
 mod tests;
+
+pub use show::show;

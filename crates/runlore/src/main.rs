@@ -82,6 +82,7 @@ fn run_cli(cli: Cli) -> Result<()> {
         flags.port = args.port;
         flags.ui_dir = args.ui_dir.clone();
         flags.artifacts = args.artifacts.clone();
+        flags.public_names = args.public_names.clone();
     }
     // `exec --config` names the base config, and clap shares the value with
     // the global `--config` (same id): which one was meant is in the order.
@@ -108,7 +109,10 @@ fn run_cli(cli: Cli) -> Result<()> {
 async fn dispatch(cli: Cli, config: Config) -> Result<()> {
     let json = cli.global.json;
     let command = match cli.command {
-        Command::Server(args) => return server::run(&config, args.allow_remote).await,
+        Command::Server(args) => {
+            let durability = args.durability.unwrap_or_default();
+            return server::run(&config, args.allow_remote, durability).await;
+        }
         Command::Config(ConfigCommand::Show) => return config::show(&config, json),
         other => other,
     };

@@ -9,7 +9,11 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::output;
 
-pub async fn run(config: &Config, allow_remote: bool) -> Result<()> {
+pub async fn run(
+    config: &Config,
+    allow_remote: bool,
+    durability: runlore_store::Durability,
+) -> Result<()> {
     let host = config.host.value.trim();
     // `[::1]` as in URLs is accepted as well as `::1`.
     let bare_host = host
@@ -30,6 +34,17 @@ pub async fn run(config: &Config, allow_remote: bool) -> Result<()> {
             "warning: listening on '{host}' without authentication: anyone who can reach it can \
              read and change all data"
         );
+        if config.public_names.value.is_empty() {
+            // The Host check answers IP addresses the server is reached on,
+            // not names: say so before a client meets a 403.
+            eprintln!(
+                "note: clients that reach this server by a host name (not an IP address) need \
+                 that name given with --public-name"
+            );
+        }
+    }
+    for name in &config.public_names.value {
+        runlore_server::guard::parse_public_name(name).map_err(Error::invalid)?;
     }
     let listener = TcpListener::bind((bare_host, port))
         .await
@@ -42,6 +57,8 @@ pub async fn run(config: &Config, allow_remote: bool) -> Result<()> {
         data_dir: data_dir.clone(),
         ui_dir: config.ui_dir.value.clone(),
         artifacts: config.artifacts.value.clone(),
+        public_names: config.public_names.value.clone(),
+        durability,
         ..runlore_server::ServerConfig::default()
     };
     // Tests and benchmarks parse this line for the URL (port 0 included).

@@ -337,12 +337,12 @@ class Run:
         deadline = time.monotonic() + (self.flush_timeout if timeout is None else timeout)
         self._shipper.wake.set()
         while time.monotonic() < deadline:
-            if not self._items and not self._shipper.unsent:
+            if self._shipper.idle():
                 return True
             if not self._shipper.is_alive() or self._shipper.fatal:
                 break
             time.sleep(0.01)
-        return not self._items and not self._shipper.unsent
+        return self._shipper.idle()
 
     def finish(self, status="FINISHED", timeout=None):
         """Ends the run and waits (at most `timeout` seconds, default

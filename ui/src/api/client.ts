@@ -119,8 +119,10 @@ export const api = {
   createProject: (name: string, description: string) =>
     json<Project>("projects", "POST", { name, description }),
   settings: (name: string) => json<ProjectSettings>(`projects/${enc(name)}/settings`),
-  putSettings: (name: string, settings: ProjectSettings) =>
-    json<ProjectSettings>(`projects/${enc(name)}/settings`, "PUT", settings),
+  /** Changes only the settings given (PATCH merges; `null` clears one), so
+   * saving the naming rule cannot undo a key-metric change made meanwhile. */
+  patchSettings: (name: string, changes: Partial<Pick<ProjectSettings, "naming" | "key_metrics">>) =>
+    json<ProjectSettings>(`projects/${enc(name)}/settings`, "PATCH", changes),
   graph: (name: string) => json<Graph>(`projects/${enc(name)}/graph`),
   descendants: (id: string, depth = 1) => json<Graph>(`runs/${enc(id)}/descendants${query({ depth })}`),
 

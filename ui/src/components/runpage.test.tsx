@@ -230,6 +230,39 @@ describe("report", () => {
     expect(box.querySelector("script")).toBeNull();
     expect((window as unknown as { hacked?: number }).hacked).toBeUndefined();
   });
+  it("loads no remote image a report names, and keeps escaped text literal", async () => {
+    const md = [
+      "# Run r1",
+      "",
+      "| | |",
+      "|---|---|",
+      "| tags | pic=![pixel](http://evil.example/track.png) |",
+      "| note | !\\[kept\\](http://evil.example/escaped.png) &lt;b&gt; |",
+      "",
+      "![inline](http://evil.example/inline.png) and ![ref][r] and [a link](http://evil.example/page)",
+      "",
+      "[r]: http://evil.example/ref.png",
+    ].join("\n");
+    const fetched: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((input) => {
+      fetched.push(String(input));
+      return Promise.resolve(new Response(md, { headers: { "content-type": "text/markdown" } }));
+    });
+    render(<RunReport runId={run(1).id} />);
+    const box = await screen.findByTestId("run-report");
+    await waitFor(() => expect(box.querySelector("table")).toBeTruthy());
+    expect(box.querySelector("img")).toBeNull();
+    expect([...box.querySelectorAll("[src]")].map((e) => e.getAttribute("src"))).toEqual([]);
+    const shown = screen.getAllByTestId("report-image").map((e) => e.textContent);
+    expect(shown).toEqual([
+      "[image not loaded: pixel (http://evil.example/track.png)]",
+      "[image not loaded: inline (http://evil.example/inline.png)]",
+      "[image not loaded: ref (http://evil.example/ref.png)]",
+    ]);
+    expect(box.textContent).toContain("![kept](http://evil.example/escaped.png) <b>");
+    for (const a of box.querySelectorAll("a[href^='http']")) expect(a.getAttribute("rel")).toContain("noreferrer");
+    expect(fetched).toEqual([`/api/v1/runs/${run(1).id}/report`]);
+  });
   it("shows the server's error when the run is unknown", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(() => respond({ error: { code: "not_found", message: "run f00 not found" } }, 404));
     render(<RunReport runId={run(2).id} />);
@@ -269,17 +302,18 @@ describe("provenance", () => {
 });
 
 describe("settings: key metrics on the server", () => {
-  it("saves through PUT and shows the server's error inline", async () => {
+  it("saves through PATCH, only the field changed, and shows the server's error inline", async () => {
     const puts: unknown[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => {
-      if (init?.method === "PUT") {
+      expect(init?.method ?? "GET").not.toBe("PUT");
+      if (init?.method === "PATCH") {
         const body = JSON.parse(String(init.body));
         puts.push(body);
         if (body.key_metrics.some((k: KeyMetric) => k.key.includes(" ")))
           return respond({ error: { code: "invalid_argument", message: "invalid metric key 'bad key'" } }, 400);
-        return respond(body);
+        return respond({ naming: null, ...body });
       }
-      return respond({ key_metrics: [best] });
+      return respond({ naming: null, key_metrics: [best] });
     });
     render(
       <MemoryRouter initialEntries={["/projects/p/settings"]}>
@@ -297,5 +331,36 @@ describe("settings: key metrics on the server", () => {
     fireEvent.click(screen.getByText("Add key metric"));
     await waitFor(() => expect(screen.getByTestId("key-metric-error").textContent).toContain("invalid metric key"));
     expect(screen.queryByText("bad key")).toBeNull();
+  });
+  it("saves the naming rule alone, so the key metrics on the server are left as they are", async () => {
+    const patches: unknown[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((_input, init) => {
+      expect(init?.method ?? "GET").not.toBe("PUT");
+      if (init?.method === "PATCH") {
+        const body = JSON.parse(String(init.body));
+        patches.push(body);
+        return respond({ key_metrics: [best], naming: null, ...body });
+      }
+      return respond({ naming: null, key_metrics: [best] });
+    });
+    render(
+      <MemoryRouter initialEntries={["/projects/p/settings"]}>
+        <Routes>
+          <Route path="/projects/:project/settings" element={<SettingsView />} />
+        </Routes>
+      </MemoryRouter>,
+    );
+    await screen.findByText("val_loss");
+    fireEvent.change(screen.getByLabelText("naming pattern"), { target: { value: "(?P<id>\\d+)_.*" } });
+    fireEvent.click(screen.getByText("Save"));
+    await screen.findByText("Saved.");
+    fireEvent.change(screen.getByLabelText("naming pattern"), { target: { value: " " } });
+    fireEvent.click(screen.getByText("Save"));
+    await waitFor(() => expect(patches).toHaveLength(2));
+    expect(patches).toEqual([
+      { naming: { pattern: "(?P<id>\\d+)_.*", parent_from: "explicit", enforce: false } },
+      { naming: null },
+    ]);
+    expect(screen.getByText("val_loss")).toBeTruthy();
   });
 });

@@ -12,7 +12,7 @@ export function SettingsView() {
   const [naming, setNaming] = useState<NamingRule>({ pattern: "", parent_from: "explicit", enforce: false });
   const [saveError, setSaveError] = useState<Error>();
   const [saved, setSaved] = useState(false);
-  // the settings as the server last answered (naming and key metrics are saved together)
+  // the settings as the server last answered; each form saves only its own field (PATCH)
   const [current, setCurrent] = useState<ProjectSettings>({});
   const keys: KeyMetric[] = current.key_metrics ?? [];
   const [keyError, setKeyError] = useState<Error>();
@@ -30,8 +30,7 @@ export function SettingsView() {
     setSaveError(undefined);
     setSaved(false);
     try {
-      const body = naming.pattern.trim() ? { ...current, naming } : { ...current, naming: null };
-      setCurrent(await api.putSettings(project, body));
+      setCurrent(await api.patchSettings(project, { naming: naming.pattern.trim() ? naming : null }));
       setSaved(true);
     } catch (err) {
       setSaveError(err as Error);
@@ -42,7 +41,7 @@ export function SettingsView() {
   async function updateKeys(next: KeyMetric[]) {
     setKeyError(undefined);
     try {
-      setCurrent(await api.putSettings(project, { ...current, key_metrics: next }));
+      setCurrent(await api.patchSettings(project, { key_metrics: next }));
       return true;
     } catch (err) {
       setKeyError(err as Error);

@@ -3,6 +3,7 @@
 //! are printed as a Markdown table for docs/benchmarks.md.
 
 mod artifacts;
+mod durability;
 mod graph;
 mod http;
 mod workloads;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use crate::process::{build_release_binary, root, target_dir};
 
 /// Sizes of the workloads; `quick` shrinks them to check the harness.
+#[derive(Clone)]
 pub struct Sizes {
     pub ingest_points: usize,
     pub batch_points: usize,
@@ -57,8 +59,19 @@ struct Server {
 
 impl Server {
     fn start(binary: &std::path::Path, data_dir: &std::path::Path) -> Result<Server> {
+        Server::start_with(binary, data_dir, &[])
+    }
+
+    /// `runlore server` with `extra` arguments (e.g. `--durability power`).
+    fn start_with(
+        binary: &std::path::Path,
+        data_dir: &std::path::Path,
+        extra: &[&str],
+    ) -> Result<Server> {
         let mut child = Command::new(binary)
-            .args(["server", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .args(["server", "--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
+            .arg("--data-dir")
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -126,6 +139,17 @@ pub fn python_script(name: &str, quick: bool) -> Result<()> {
         cmd.arg("--quick");
     }
     crate::process::run(&mut cmd)
+}
+
+/// `cargo xtask bench --durability`: native ingest under each SQLite
+/// durability, interleaved (see `durability`).
+pub fn durability(quick: bool) -> Result<()> {
+    let report = durability::run(&Sizes::new(quick))?;
+    println!("{report}");
+    let out = target_dir().join("bench").join("durability.md");
+    std::fs::write(&out, &report)?;
+    eprintln!("xtask> report written to {}", out.display());
+    Ok(())
 }
 
 /// `lineage_only`: just the lineage workloads (see `artifacts::lineage`).

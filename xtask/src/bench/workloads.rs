@@ -224,7 +224,7 @@ async fn create_run(api: &Api, project: &str, name: &str, fields: Value) -> Resu
 
 /// Sends `sizes.ingest_points` points of one metric in batches, several in
 /// flight, and returns points per second and the run id.
-async fn ingest(api: &Api, sizes: &Sizes) -> Result<(f64, String)> {
+pub(super) async fn ingest(api: &Api, sizes: &Sizes) -> Result<(f64, String)> {
     let run_id = create_run(api, "bench-ingest", "ingest", json!({})).await?;
     let path = format!("/api/v1/runs/{run_id}/log");
     let bodies: Vec<Vec<u8>> = (0..sizes.ingest_points / sizes.batch_points)

@@ -2,6 +2,8 @@
 //! body streams, and a look at what is really on disk.
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses a subset
 
+pub mod backends;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

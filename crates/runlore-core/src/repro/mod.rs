@@ -6,6 +6,7 @@
 //! reads them too: `GET /api/v1/runs/{id}/report` builds the report of any
 //! run on demand.
 
+pub mod check;
 pub mod display;
 pub mod manifest;
 pub mod policy;

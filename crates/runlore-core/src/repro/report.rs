@@ -5,6 +5,10 @@
 //! [`gather`] reads everything through the storage traits, so the server
 //! (`GET /api/v1/runs/{id}/report`) and the CLI (`runlore run report`, on a
 //! data dir or through `--server`) build the same text; [`render`] is pure.
+//!
+//! Everything the report interpolates from a run (names, tags, params,
+//! paths, commands, records uploaded as artifacts) is untrusted: it goes
+//! through [`markdown`], so no renderer turns it into HTML, links or images.
 
 use std::fmt::Write as _;
 
@@ -28,7 +32,15 @@ pub struct ReportInputs {
     pub summaries: Vec<MetricSummary>,
     /// Records that exist but could not be read; the report says so rather
     /// than failing, because the rest of it is still worth having.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// A record of the run that could not be read, and why (plain text: the
+/// report escapes it, since parse errors quote what they read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub what: String,
 }
 
 /// Reads what the report of run `id` needs.
@@ -77,28 +89,34 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     run: &RunId,
     listing: &[Artifact],
     path: &str,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Option<T> {
     let listed = listing.iter().find(|a| a.path == path)?;
     if listed.size > MAX_RECORD_BYTES {
-        problems.push(format!(
-            "`{path}` is {} bytes, too big to read",
-            listed.size
-        ));
+        problems.push(Problem {
+            path: path.to_owned(),
+            what: format!("is {} bytes, too big to read", listed.size),
+        });
         return None;
     }
     let bytes = match read_all(files, run, path).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == ErrorKind::NotFound => return None,
         Err(e) => {
-            problems.push(format!("`{path}` cannot be read: {}", e.message()));
+            problems.push(Problem {
+                path: path.to_owned(),
+                what: format!("cannot be read: {}", e.message()),
+            });
             return None;
         }
     };
     match serde_json::from_slice(&bytes) {
         Ok(value) => Some(value),
         Err(e) => {
-            problems.push(format!("`{path}` is malformed: {e}"));
+            problems.push(Problem {
+                path: path.to_owned(),
+                what: format!("is malformed: {e}"),
+            });
             None
         }
     }
@@ -137,12 +155,18 @@ pub fn render(inputs: &ReportInputs) -> String {
     if !inputs.problems.is_empty() {
         let _ = writeln!(md, "\n## Problems reading this run\n");
         for p in &inputs.problems {
-            let _ = writeln!(md, "- {}", sections::one_line(p));
+            let _ = writeln!(
+                md,
+                "- {} {}",
+                markdown::code(&p.path),
+                markdown::text(&p.what)
+            );
         }
     }
     md
 }
 
+mod markdown;
 mod sections;
 #[cfg(test)]
 mod tests;

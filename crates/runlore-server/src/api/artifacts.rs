@@ -14,13 +14,15 @@ use runlore_core::{Artifact, ArtifactDirection, ArtifactEntry, Sha256Hex};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::byte_range::{self, Wanted};
 use super::runs::run_id;
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Path, Query};
+use crate::{AppState, artifact_http};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
 pub struct PutParams {
     /// The step of a media artifact (an image per epoch …).
     step: Option<i64>,
@@ -32,7 +34,8 @@ pub struct PutParams {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
 pub struct ListParams {
     /// The directory to list; the root when empty.
     path: String,
@@ -51,7 +54,9 @@ pub struct ArtifactList {
 }
 
 #[utoipa::path(put, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
-    params(PutParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ("path" = String, Path, description = "artifact path inside the run; may contain `/`"), PutParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+                 description = "the file's bytes; any Content-Type is taken and recorded as its media type"),
     responses((status = 201, body = Artifact), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn put(
@@ -86,13 +91,23 @@ pub async fn put(
 
 /// The file's bytes. A `Range: bytes=…` header with one range (e.g.
 /// `bytes=-65536`, the last 64 KiB of a log) gets `206 Partial Content`;
-/// a range outside the file gets 416; several ranges get the whole file.
-/// Partial reads are not checked against the hash (only a whole read is).
+/// a range outside the file (or `bytes=-0`) gets 416; several ranges, or an
+/// `If-Range` that is not the current `ETag`, get the whole file. Every
+/// 1 MiB chunk is checked against the digests recorded at upload before it
+/// is sent: damage found before the first byte is a 500, later damage cuts
+/// the response short (the client sees an incomplete body, never a clean
+/// end). User content never runs in this origin: `nosniff`, a sandboxing
+/// CSP, and `attachment` (with a neutral type) for anything but inert
+/// types (images, audio, video, plain text, CSV, JSON).
 #[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts/{path}", tag = "artifacts",
-    responses((status = 200, content_type = "application/octet-stream"),
-              (status = 206, description = "The requested byte range", content_type = "application/octet-stream"),
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ("path" = String, Path, description = "artifact path inside the run; may contain `/`")),
+    responses((status = 200, description = "The file's bytes, with its recorded type (or `application/octet-stream` as an attachment for active types)",
+               content_type = "*/*", body = Vec<u8>),
+              (status = 206, description = "The requested byte range", content_type = "*/*", body = Vec<u8>),
               (status = 404, body = ErrorBody),
-              (status = 416, description = "The range is outside the file")))]
+              (status = 416, description = "The range is outside the file"),
+              (status = 500, body = ErrorBody,
+               description = "The stored bytes do not match the digests recorded at upload (damage found before the first byte; later damage cuts the body short)")))]
 pub async fn get(
     State(state): State<AppState>,
     Path((id, path)): Path<(String, String)>,
@@ -100,54 +115,57 @@ pub async fn get(
 ) -> ApiResult<Response> {
     let id = run_id(&id)?;
     let service = state.artifact_service();
-    if let Some(range) = request.get(header::RANGE) {
-        let artifact = service.artifact(&id, &path).await?;
-        match super::byte_range::parse(range, artifact.size) {
-            super::byte_range::Wanted::Whole => {}
-            super::byte_range::Wanted::Part(part) => {
-                let stream = service
-                    .blobs
-                    .get_range(&artifact.sha256, part.clone())
-                    .await?;
-                let mut response = Body::from_stream(stream).into_response();
-                *response.status_mut() = StatusCode::PARTIAL_CONTENT;
-                describe(response.headers_mut(), &artifact, part.end - part.start);
-                let content_range =
-                    format!("bytes {}-{}/{}", part.start, part.end - 1, artifact.size);
-                if let Ok(v) = HeaderValue::from_str(&content_range) {
-                    response.headers_mut().insert(header::CONTENT_RANGE, v);
-                }
-                return Ok(response);
+    let artifact = service.artifact(&id, &path).await?;
+    let wanted = match request.get(header::RANGE) {
+        Some(range) if artifact_http::if_range_allows(&request, &artifact.sha256) => {
+            byte_range::parse(range, artifact.size)
+        }
+        _ => Wanted::Whole,
+    };
+    match wanted {
+        Wanted::Whole => {
+            let (_, stream) = service.blobs.get(&artifact.sha256).await?;
+            let mut response = Body::from_stream(stream).into_response();
+            describe(response.headers_mut(), &artifact, artifact.size);
+            Ok(response)
+        }
+        Wanted::Part(part) => {
+            let stream = service
+                .blobs
+                .get_range(&artifact.sha256, part.clone())
+                .await?;
+            let mut response = Body::from_stream(stream).into_response();
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            describe(response.headers_mut(), &artifact, part.end - part.start);
+            let content_range = format!("bytes {}-{}/{}", part.start, part.end - 1, artifact.size);
+            if let Ok(v) = HeaderValue::from_str(&content_range) {
+                response.headers_mut().insert(header::CONTENT_RANGE, v);
             }
-            super::byte_range::Wanted::Unsatisfiable => {
-                let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", artifact.size)) {
-                    response.headers_mut().insert(header::CONTENT_RANGE, v);
-                }
-                return Ok(response);
+            Ok(response)
+        }
+        Wanted::Unsatisfiable => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{}", artifact.size)) {
+                response.headers_mut().insert(header::CONTENT_RANGE, v);
             }
+            Ok(response)
         }
     }
-    let (artifact, stream) = service.download(&id, &path).await?;
-    let mut response = Body::from_stream(stream).into_response();
-    describe(response.headers_mut(), &artifact, artifact.size);
-    Ok(response)
 }
 
-/// The headers every artifact response carries.
+/// The headers every artifact response with a body carries.
 fn describe(headers: &mut HeaderMap, artifact: &Artifact, length: u64) {
-    if let Ok(v) = HeaderValue::from_str(&artifact.media_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
+    artifact_http::protect(headers, &artifact.media_type, &artifact.path, false);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::ETAG, artifact_http::etag(&artifact.sha256));
     if let Ok(v) = HeaderValue::from_str(artifact.sha256.as_str()) {
         headers.insert("x-runlore-sha256", v);
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/artifacts", tag = "artifacts",
-    params(ListParams),
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ListParams),
     responses((status = 200, body = ArtifactList), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! `Range: bytes=…` on artifact downloads (RFC 9110 §14), so the UI can
 //! read only the end of a long log. One range is served; several are
-//! answered with the whole file, which the RFC allows.
+//! answered with the whole file, which the RFC allows. `If-Range` is
+//! checked first (`crate::artifact_http::if_range_allows`).
 
 use std::ops::Range;
 
@@ -21,6 +22,9 @@ pub fn parse(header: &HeaderValue, size: u64) -> Wanted {
     let Ok(text) = header.to_str() else {
         return Wanted::Whole;
     };
+    if is_empty_suffix(text) {
+        return Wanted::Unsatisfiable;
+    }
     let Ok(parsed) = http_range_header::parse_range_header(text) else {
         // Not a byte range this server understands: ignore it.
         return Wanted::Whole;
@@ -28,6 +32,7 @@ pub fn parse(header: &HeaderValue, size: u64) -> Wanted {
     if parsed.ranges.len() != 1 {
         return Wanted::Whole;
     }
+
     // A suffix longer than the file means the whole file (RFC 9110
     // §14.1.2); the crate calls it out of bounds.
     if let StartPosition::FromLast(n) = parsed.ranges[0].start
@@ -56,6 +61,16 @@ pub fn parse(header: &HeaderValue, size: u64) -> Wanted {
     }
 }
 
+/// `bytes=-0`: the last zero bytes, no byte at all, which no file can
+/// satisfy (RFC 9110 §14.1.3: a suffix length of 0 is unsatisfiable). The
+/// parser calls it malformed, which would mean the whole file.
+fn is_empty_suffix(text: &str) -> bool {
+    text.trim()
+        .strip_prefix("bytes=")
+        .and_then(|spec| spec.trim().strip_prefix('-'))
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b == b'0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +95,7 @@ mod tests {
         assert_eq!(wanted("bytes=0-1,5-6", 100), Wanted::Whole);
         assert_eq!(wanted("items=0-1", 100), Wanted::Whole);
         assert_eq!(wanted("bytes=5-2", 100), Wanted::Whole);
+        assert_eq!(wanted("bytes=-0", 100), Wanted::Unsatisfiable);
+        assert_eq!(wanted("bytes=-0", 0), Wanted::Unsatisfiable);
     }
 }

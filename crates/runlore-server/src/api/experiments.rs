@@ -27,6 +27,8 @@ pub async fn create(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     project: Option<String>,
     /// active (default), inactive (deleted) or all
@@ -54,6 +56,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/experiments/{id}", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$")),
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -65,11 +68,13 @@ pub async fn get(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Rename {
     name: String,
 }
 
-#[utoipa::path(patch, path = "/api/v1/experiments/{id}", tag = "experiments", request_body = Rename,
+#[utoipa::path(patch, path = "/api/v1/experiments/{id}", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$")), request_body = Rename,
     responses((status = 200, body = Experiment), (status = 409, body = ErrorBody)))]
 pub async fn rename(
     State(state): State<AppState>,
@@ -83,6 +88,7 @@ pub async fn rename(
 }
 
 #[utoipa::path(delete, path = "/api/v1/experiments/{id}", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$")),
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -98,6 +104,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(post, path = "/api/v1/experiments/{id}/restore", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$")),
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)))]
 pub async fn restore(
     State(state): State<AppState>,
@@ -113,11 +120,13 @@ pub async fn restore(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TagValue {
     value: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/experiments/{id}/tags/{key}", tag = "experiments", request_body = TagValue,
+#[utoipa::path(put, path = "/api/v1/experiments/{id}/tags/{key}", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$"), ("key" = String, Path, description = "tag key")), request_body = TagValue,
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)))]
 pub async fn set_tag(
     State(state): State<AppState>,
@@ -133,6 +142,7 @@ pub async fn set_tag(
 }
 
 #[utoipa::path(delete, path = "/api/v1/experiments/{id}/tags/{key}", tag = "experiments",
+    params(("id" = String, Path, description = "experiment id: a non-negative number", pattern = "^[0-9]+$"), ("key" = String, Path, description = "tag key")),
     responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)))]
 pub async fn delete_tag(
     State(state): State<AppState>,

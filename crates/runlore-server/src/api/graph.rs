@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/features", tag = "graph",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = RunFeatures), (status = 404, body = ErrorBody)))]
 pub async fn features(
     State(state): State<AppState>,
@@ -22,6 +23,7 @@ pub async fn features(
 }
 
 #[utoipa::path(put, path = "/api/v1/runs/{id}/features", tag = "graph",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     request_body(content = Object, description = "the run's features (an object)"),
     responses((status = 200, body = RunFeatures), (status = 400, body = ErrorBody),
               (status = 409, body = ErrorBody)))]
@@ -46,6 +48,7 @@ pub struct RunDiff {
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/diff/{other}", tag = "graph",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ("other" = String, Path, description = "the other run id", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = RunDiff), (status = 404, body = ErrorBody)))]
 pub async fn diff(
     State(state): State<AppState>,
@@ -59,6 +62,7 @@ pub async fn diff(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SetParents {
     /// The new parents, primary first; `[]` makes the run a root.
     parents: Vec<ParentLink>,
@@ -67,7 +71,8 @@ pub struct SetParents {
     changed_by: Option<String>,
 }
 
-#[utoipa::path(put, path = "/api/v1/runs/{id}/parents", tag = "graph", request_body = SetParents,
+#[utoipa::path(put, path = "/api/v1/runs/{id}/parents", tag = "graph",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")), request_body = SetParents,
     responses((status = 200, body = RunFeatures), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn set_parents(
@@ -93,6 +98,7 @@ pub struct RunParents {
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/parents", tag = "graph",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = RunParents), (status = 404, body = ErrorBody)))]
 pub async fn parents(
     State(state): State<AppState>,
@@ -107,7 +113,8 @@ pub async fn parents(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
 pub struct DepthParams {
     /// Generations to walk (default 10, at most 1,000).
     depth: Option<u32>,
@@ -115,7 +122,7 @@ pub struct DepthParams {
 
 const DEFAULT_DEPTH: u32 = 10;
 
-#[utoipa::path(get, path = "/api/v1/runs/{id}/ancestors", tag = "graph", params(DepthParams),
+#[utoipa::path(get, path = "/api/v1/runs/{id}/ancestors", tag = "graph", params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), DepthParams),
     responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
 pub async fn ancestors(
     State(state): State<AppState>,
@@ -125,7 +132,7 @@ pub async fn ancestors(
     lineage(&state, &id, Direction::Up, &params).await
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{id}/descendants", tag = "graph", params(DepthParams),
+#[utoipa::path(get, path = "/api/v1/runs/{id}/descendants", tag = "graph", params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), DepthParams),
     responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
 pub async fn descendants(
     State(state): State<AppState>,
@@ -151,6 +158,7 @@ async fn lineage(
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{name}/graph", tag = "graph",
+    params(("name" = String, Path, description = "project name")),
     responses((status = 200, body = Graph), (status = 404, body = ErrorBody)))]
 pub async fn project_graph(
     State(state): State<AppState>,
@@ -160,6 +168,7 @@ pub async fn project_graph(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DifferingRequest {
     /// 2 to 1,000 runs.
     run_ids: Vec<String>,
@@ -198,6 +207,7 @@ pub async fn differing(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RunIds {
     /// At most 10,000 runs.
     run_ids: Vec<String>,

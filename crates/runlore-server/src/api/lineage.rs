@@ -10,7 +10,7 @@ use runlore_core::artifact_service::{
 };
 use runlore_core::lineage::{GcReport, LineageGraph, LineageScope, TraceDirection, VerifyReport};
 use runlore_core::{Error, Sha256Hex};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::runs::run_id;
@@ -19,7 +19,8 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
 pub struct LineageParams {
     /// A run: what it used and made, and the runs behind its inputs.
     run: Option<String>,
@@ -63,9 +64,28 @@ fn scope(params: &LineageParams) -> ApiResult<LineageScope> {
     })
 }
 
+/// A W3C PROV-JSON document (`format=prov-json`): `prefix`, then one
+/// object per kind of record (`entity`, `activity`, `used`, …).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // documents the shape; the document is built as JSON
+pub struct ProvJson {
+    #[schema(value_type = Object)]
+    prefix: serde_json::Value,
+}
+
+/// The JSON answers of `GET /lineage`, for the OpenAPI document.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the two JSON shapes; never built
+pub enum LineageJson {
+    Graph(LineageGraph),
+    Prov(ProvJson),
+}
+
 #[utoipa::path(get, path = "/api/v1/lineage", tag = "lineage", params(LineageParams),
-    responses((status = 200, body = LineageGraph,
-               description = "the graph; PROV-JSON or PROV-N with `format`"),
+    responses((status = 200,
+               description = "the graph (`format=json`), PROV-JSON (`prov-json`) or PROV-N (`prov-n`)",
+               content((LineageJson = "application/json"), (String = "text/provenance-notation"))),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn lineage(
     State(state): State<AppState>,
@@ -133,7 +153,8 @@ pub async fn gc(
     Ok(axum::Json(state.artifact_service().gc(options).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/runs/{id}/inputs", tag = "artifacts", request_body = UseInput,
+#[utoipa::path(post, path = "/api/v1/runs/{id}/inputs", tag = "artifacts",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")), request_body = UseInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn use_input(
     State(state): State<AppState>,
@@ -148,14 +169,15 @@ pub async fn use_input(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
-#[serde(default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
 pub struct DiffParams {
     /// One file to compare line by line (text files up to 1 MiB).
     path: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/artifact-diff/{other}", tag = "artifacts",
-    params(DiffParams),
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ("other" = String, Path, description = "the other run id", pattern = "^[0-9a-f]{32}$"), DiffParams),
     responses((status = 200, body = ArtifactDiff), (status = 404, body = ErrorBody)))]
 pub async fn artifact_diff(
     State(state): State<AppState>,

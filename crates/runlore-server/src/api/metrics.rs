@@ -19,6 +19,7 @@ pub struct MetricKeys {
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/metrics", tag = "metrics",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = MetricKeys), (status = 404, body = ErrorBody)))]
 pub async fn keys(
     State(state): State<AppState>,
@@ -42,6 +43,8 @@ pub enum HistoryFormat {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// Downsample to at most this many points (at least 2): the first and
     /// last points and each bucket's minimum and maximum are kept.
@@ -78,8 +81,22 @@ pub struct HistoryColumns {
 /// The header that names the binary layout, so a reader can check it.
 pub const BINARY_LAYOUT: &str = "step:i64le,timestamp:i64le,value:f64le";
 
-#[utoipa::path(get, path = "/api/v1/runs/{id}/metrics/{key}", tag = "metrics", params(HistoryParams),
-    responses((status = 200, body = History), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// The JSON answer of a history read, for the OpenAPI document: `points`
+/// or `columns`, as `format` asks.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the two JSON shapes; never built
+pub enum HistoryJson {
+    Points(History),
+    Columns(HistoryColumns),
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/metrics/{key}", tag = "metrics",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"),
+           ("key" = String, Path, description = "metric key; may contain `/`"), HistoryParams),
+    responses((status = 200, description = "the history: JSON for `points` and `columns`, 24 bytes a point for `binary`",
+               content((HistoryJson = "application/json"), (Vec<u8> = "application/octet-stream"))),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     Path((id, key)): Path<(String, String)>,
@@ -159,6 +176,7 @@ fn binary(points: &[HistoryPoint], total: usize, downsampled: bool) -> Response 
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SummaryRequest {
     /// At most 10,000 runs.
     run_ids: Vec<String>,

@@ -31,7 +31,9 @@ pub fn routes(max_body_bytes: usize) -> Router<AppState> {
         .route("/projects/{name}/unarchive", post(projects::unarchive))
         .route(
             "/projects/{name}/settings",
-            get(projects::settings).put(projects::set_settings),
+            get(projects::settings)
+                .put(projects::set_settings)
+                .patch(projects::patch_settings),
         )
         .route(
             "/experiments",

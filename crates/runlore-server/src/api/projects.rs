@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use runlore_core::{Lifecycle, NewProject, Project, ProjectSettings};
+use runlore_core::{Lifecycle, NewProject, Project, ProjectSettings, SettingsUpdate};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -22,6 +22,8 @@ pub async fn create(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// active (default), inactive (archived) or all
     view: Option<String>,
@@ -39,6 +41,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{name}", tag = "projects",
+    params(("name" = String, Path, description = "project name")),
     responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -48,6 +51,7 @@ pub async fn get(
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{name}/archive", tag = "projects",
+    params(("name" = String, Path, description = "project name")),
     responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
 pub async fn archive(
     State(state): State<AppState>,
@@ -62,6 +66,7 @@ pub async fn archive(
 }
 
 #[utoipa::path(post, path = "/api/v1/projects/{name}/unarchive", tag = "projects",
+    params(("name" = String, Path, description = "project name")),
     responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
 pub async fn unarchive(
     State(state): State<AppState>,
@@ -76,6 +81,7 @@ pub async fn unarchive(
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{name}/settings", tag = "projects",
+    params(("name" = String, Path, description = "project name")),
     responses((status = 200, body = ProjectSettings), (status = 404, body = ErrorBody)))]
 pub async fn settings(
     State(state): State<AppState>,
@@ -84,15 +90,41 @@ pub async fn settings(
     Ok(axum::Json(state.store.project_settings(&name).await?))
 }
 
+/// Replaces all of the settings: every field must be given (`null` or `[]`
+/// to clear one), so a field left out or misspelt cannot erase a setting.
 #[utoipa::path(put, path = "/api/v1/projects/{name}/settings", tag = "projects",
-    request_body = ProjectSettings,
+    params(("name" = String, Path, description = "project name")),
+    request_body = SettingsUpdate,
     responses((status = 200, body = ProjectSettings), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn set_settings(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Json(settings): Json<ProjectSettings>,
+    Json(update): Json<SettingsUpdate>,
 ) -> ApiResult<axum::Json<ProjectSettings>> {
+    let settings = update.into_replacement()?;
+    Ok(axum::Json(
+        state.store.set_project_settings(&name, settings).await?,
+    ))
+}
+
+/// Changes the settings given and keeps the others; `null` clears one.
+#[utoipa::path(patch, path = "/api/v1/projects/{name}/settings", tag = "projects",
+    params(("name" = String, Path, description = "project name")),
+    request_body = SettingsUpdate,
+    responses((status = 200, body = ProjectSettings), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn patch_settings(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(update): Json<SettingsUpdate>,
+) -> ApiResult<axum::Json<ProjectSettings>> {
+    // Read, merge, write, not one transaction: of two PATCHes of different
+    // fields at the same instant, the later write can put back the field
+    // the other changed. Settings are edited by hand, rarely; a store-side
+    // merge would close this if it ever matters.
+    let current = state.store.project_settings(&name).await?;
+    let settings = update.merged_into(current);
     Ok(axum::Json(
         state.store.set_project_settings(&name, settings).await?,
     ))

@@ -12,6 +12,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Path;
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}/report", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses(
         (status = 200, description = "The report as Markdown", content_type = "text/markdown", body = String),
         (status = 404, body = ErrorBody)))]

@@ -21,7 +21,9 @@ pub fn run_id(text: &str) -> ApiResult<RunId> {
 }
 
 #[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = NewRun,
-    responses((status = 201, body = Run), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = Run), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "`experiment_id` or `parent_run_id` names nothing"),
+              (status = 409, body = ErrorBody, description = "the client's `id` is a run of another experiment")))]
 pub async fn create(
     State(state): State<AppState>,
     Json(new): Json<NewRun>,
@@ -31,6 +33,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -39,7 +42,8 @@ pub async fn get(
     Ok(axum::Json(state.store.get_run(&run_id(&id)?).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/runs/{id}", tag = "runs", request_body = RunPatch,
+#[utoipa::path(patch, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")), request_body = RunPatch,
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -52,6 +56,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/v1/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -67,6 +72,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/{id}/restore", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 pub async fn restore(
     State(state): State<AppState>,
@@ -83,7 +89,8 @@ pub async fn restore(
 
 /// Logs metrics, params and tags atomically. Re-sending the same request
 /// stores nothing twice (`metrics_duplicate` counts the skipped points).
-#[utoipa::path(post, path = "/api/v1/runs/{id}/log", tag = "runs", request_body = LogBatch,
+#[utoipa::path(post, path = "/api/v1/runs/{id}/log", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$")), request_body = LogBatch,
     responses((status = 200, body = LogOutcome), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn log(
     State(state): State<AppState>,
@@ -96,6 +103,7 @@ pub async fn log(
 }
 
 #[utoipa::path(delete, path = "/api/v1/runs/{id}/tags/{key}", tag = "runs",
+    params(("id" = String, Path, description = "run id: 32 lowercase hex digits", pattern = "^[0-9a-f]{32}$"), ("key" = String, Path, description = "tag key")),
     responses((status = 200, body = Run), (status = 404, body = ErrorBody)))]
 pub async fn delete_tag(
     State(state): State<AppState>,
@@ -109,6 +117,7 @@ pub async fn delete_tag(
 /// A run search. `GET /api/v1/runs` takes the same fields as query
 /// parameters (`order_by` and `experiment_id` may repeat).
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     /// All projects when absent (`default` when `experiment` is given).
     #[serde(default)]
@@ -144,7 +153,8 @@ pub struct SearchRequest {
         ("limit" = Option<usize>, Query, description = "page size, at most 10000"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
-    responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "the project or an experiment named is not there")))]
 pub async fn list(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -175,7 +185,8 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/search", tag = "runs", request_body = SearchRequest,
-    responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Run>), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "the project or an experiment named is not there")))]
 pub async fn search(
     State(state): State<AppState>,
     Json(request): Json<SearchRequest>,

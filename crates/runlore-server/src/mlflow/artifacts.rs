@@ -19,11 +19,12 @@ use serde_json::{Value, json};
 
 use super::body::query_map;
 use super::error::{MlflowError, MlflowResult};
-use crate::AppState;
+use crate::{AppState, artifact_http};
 
-/// An artifact location: whose tree, and the path inside it (`""` for the
-/// root).
+/// An artifact location: the experiment segment the client named, whose
+/// tree, and the path inside it (`""` for the root).
 struct Location {
+    experiment: String,
     owner: ArtifactOwner,
     path: String,
 }
@@ -44,44 +45,96 @@ fn locate(raw: &str) -> MlflowResult<Option<Location>> {
         return Err(invalid_path());
     }
     let parts: Vec<&str> = trimmed.splitn(5, '/').collect();
-    let (owner, rest): (ArtifactOwner, String) = match parts.as_slice() {
-        [_, "models", model, "artifacts", rest @ ..] => match ModelId::parse(model) {
-            Ok(id) => (ArtifactOwner::Model(id), rest.join("/")),
+    let (experiment, owner, rest): (&str, ArtifactOwner, String) = match parts.as_slice() {
+        [exp, "models", model, "artifacts", rest @ ..] => match ModelId::parse(model) {
+            Ok(id) => (exp, ArtifactOwner::Model(id), rest.join("/")),
             Err(_) => return Ok(None),
         },
-        [_, run, "artifacts", rest @ ..] => match RunId::parse(run) {
-            Ok(id) => (ArtifactOwner::Run(id), rest.join("/")),
+        [exp, run, "artifacts", rest @ ..] => match RunId::parse(run) {
+            Ok(id) => (exp, ArtifactOwner::Run(id), rest.join("/")),
             Err(_) => return Ok(None),
         },
         _ => return Ok(None),
     };
     let path = normalize_dir(&rest).map_err(|_| invalid_path())?;
-    Ok(Some(Location { owner, path }))
+    Ok(Some(Location {
+        experiment: experiment.to_owned(),
+        owner,
+        path,
+    }))
 }
 
 fn not_found(raw: &str) -> MlflowError {
     MlflowError::not_found(format!("No such artifact: '{raw}'"))
 }
 
-async fn check_owner(state: &AppState, owner: &ArtifactOwner) -> MlflowResult<()> {
-    match owner {
-        ArtifactOwner::Run(id) => {
-            let run = state
-                .store
-                .get_run(id)
-                .await
-                .map_err(|e| super::runs::not_found_as_run(e, id))?;
-            if run.lifecycle == runlore_core::Lifecycle::Deleted {
-                return Err(MlflowError::invalid(format!(
-                    "The run {id} must be in the 'active' state. Current state is deleted."
-                )));
-            }
-        }
-        ArtifactOwner::Model(id) => {
-            state.models.get_logged_model(id).await?;
+/// Checks that the run or model exists, is writable, and belongs to the
+/// experiment its path names.
+async fn check_owner(state: &AppState, location: &Location) -> MlflowResult<()> {
+    if let ArtifactOwner::Run(id) = &location.owner {
+        let run = state
+            .store
+            .get_run(id)
+            .await
+            .map_err(|e| super::runs::not_found_as_run(e, id))?;
+        if run.lifecycle == runlore_core::Lifecycle::Deleted {
+            return Err(MlflowError::invalid(format!(
+                "The run {id} must be in the 'active' state. Current state is deleted."
+            )));
         }
     }
+    if !in_named_experiment(state, location).await? {
+        return Err(MlflowError::not_found(format!(
+            "The experiment '{}' has no {}",
+            location.experiment,
+            owner_name(&location.owner)
+        )));
+    }
     Ok(())
+}
+
+fn owner_name(owner: &ArtifactOwner) -> String {
+    match owner {
+        ArtifactOwner::Run(id) => format!("run '{id}'"),
+        ArtifactOwner::Model(id) => format!("logged model '{id}'"),
+    }
+}
+
+/// Whether the path's experiment segment is the owner's experiment: its id,
+/// or the proxy path of the experiment's own `mlflow-artifacts:/…`
+/// location. A path through another experiment is not this artifact.
+/// A missing owner is `false` (the caller answers 404 either way).
+async fn in_named_experiment(state: &AppState, location: &Location) -> MlflowResult<bool> {
+    let experiment = match &location.owner {
+        ArtifactOwner::Run(id) => match state.store.get_run(id).await {
+            Ok(run) => run.experiment_id,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        },
+        ArtifactOwner::Model(id) => match state.models.get_logged_model(id).await {
+            Ok(model) => model.experiment_id,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let id = experiment.to_string();
+    if location.experiment == id {
+        return Ok(true);
+    }
+    let stored = super::runs::exp_location(state, experiment).await?;
+    let proxied = super::wire::artifact_location(&id, stored.as_deref());
+    Ok(proxy_prefix(&proxied) == Some(location.experiment.as_str()))
+}
+
+/// The proxy path an `mlflow-artifacts:` location stands for:
+/// `mlflow-artifacts:/x` and `mlflow-artifacts://host:port/x` are both `x`.
+fn proxy_prefix(location: &str) -> Option<&str> {
+    let rest = location.strip_prefix("mlflow-artifacts:")?;
+    let path = match rest.strip_prefix("//") {
+        Some(with_host) => with_host.split_once('/').map_or("", |(_, path)| path),
+        None => rest,
+    };
+    Some(path.trim_matches('/'))
 }
 
 pub async fn upload(
@@ -97,18 +150,25 @@ pub async fn upload(
         ))
     })?;
     validate_path(&location.path).map_err(|e| MlflowError::invalid(e.message().to_owned()))?;
-    check_owner(&state, &location.owner).await?;
+    check_owner(&state, &location).await?;
     let blob = match features_artifact_run(&location) {
         // `features.yaml` at a run's root is its configuration tree: checked
         // and recorded before its bytes are stored, so a refused file leaves
         // nothing behind.
         Some(run) => {
             let bytes = read_features_artifact(body).await?;
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| MlflowError::invalid("The features artifact is not UTF-8 text"))?;
             let format = FeaturesFormat::from_path(&location.path);
-            let features = parse_features(text, format)
-                .map_err(|e| MlflowError::invalid(format!("{}: {}", location.path, e.message())))?;
+            // Parsing up to a megabyte is CPU work: off the runtime's
+            // threads, so other requests (/health) keep being answered.
+            let text = bytes.clone();
+            let features = tokio::task::spawn_blocking(move || {
+                let text = std::str::from_utf8(&text)
+                    .map_err(|_| "The features artifact is not UTF-8 text".to_owned())?;
+                parse_features(text, format).map_err(|e| e.message().to_owned())
+            })
+            .await
+            .map_err(|e| runlore_core::Error::internal(format!("features parse failed: {e}")))?
+            .map_err(|message| MlflowError::invalid(format!("{}: {message}", location.path)))?;
             state.store.set_run_features(run, features).await?;
             state.blobs.put_bytes(bytes).await?
         }
@@ -174,7 +234,7 @@ pub async fn download(
     Path(raw): Path<String>,
 ) -> MlflowResult<Response> {
     let location = locate(&raw)?.ok_or_else(|| not_found(&raw))?;
-    if location.path.is_empty() {
+    if location.path.is_empty() || !in_named_experiment(&state, &location).await? {
         return Err(not_found(&raw));
     }
     let artifact = match state
@@ -196,25 +256,13 @@ pub async fn download(
             e.into()
         }
     })?;
-    let name = location.path.rsplit('/').next().unwrap_or("artifact");
+    // Checked chunk by chunk before sending: damage in the first chunk is
+    // an error answer, later damage cuts the body short of Content-Length.
     let mut response = HttpBody::from_stream(stream).into_response();
     let headers = response.headers_mut();
-    let media = if artifact.media_type.is_empty() {
-        "application/octet-stream"
-    } else {
-        artifact.media_type.as_str()
-    };
-    if let Ok(v) = HeaderValue::from_str(media) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
+    artifact_http::protect(headers, &artifact.media_type, &location.path, true);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        name.replace(['"', '\\'], "_")
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
+    headers.insert(header::ETAG, artifact_http::etag(&artifact.sha256));
     Ok(response)
 }
 
@@ -226,6 +274,9 @@ pub async fn list(
     let Some(location) = locate(&raw)? else {
         return Ok(Json(json!({})));
     };
+    if !in_named_experiment(&state, &location).await? {
+        return Ok(Json(json!({})));
+    }
     // A missing owner or directory, or a file, lists as empty: the client
     // relies on that to tell files from directories.
     let artifacts = match state
@@ -258,6 +309,9 @@ pub async fn delete(
     Path(raw): Path<String>,
 ) -> MlflowResult<Json<Value>> {
     let location = locate(&raw)?.ok_or_else(|| not_found(&raw))?;
+    if !in_named_experiment(&state, &location).await? {
+        return Err(not_found(&raw));
+    }
     if location.path.is_empty() {
         return Err(MlflowError::invalid(
             "Deleting a whole artifact root is not allowed; name a file or directory",
@@ -297,5 +351,17 @@ mod tests {
         assert!(locate("1").unwrap().is_none());
         assert!(locate(&format!("1/{run}/artifacts/../x")).is_err());
         assert!(locate("../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn proxy_prefixes_of_experiment_locations() {
+        assert_eq!(proxy_prefix("mlflow-artifacts:/7"), Some("7"));
+        assert_eq!(proxy_prefix("mlflow-artifacts:/team/"), Some("team"));
+        assert_eq!(
+            proxy_prefix("mlflow-artifacts://127.0.0.1:5000/custom"),
+            Some("custom")
+        );
+        assert_eq!(proxy_prefix("mlflow-artifacts://host"), Some(""));
+        assert_eq!(proxy_prefix("s3://bucket/7"), None);
     }
 }

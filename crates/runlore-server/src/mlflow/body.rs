@@ -7,8 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::header;
+use futures_util::StreamExt;
 use runlore_core::{ExperimentId, RunId};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::{MlflowError, MlflowResult};
@@ -22,43 +25,201 @@ impl FromRequest<AppState> for Body {
     type Rejection = MlflowError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Body, MlflowError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with("application/json"));
-        if !is_json {
-            return Err(MlflowError::invalid(
-                "Bad Request. Content-Type must be one of ['application/json'].",
-            ));
+        let bytes = read_json_bytes(req, state.max_body_bytes).await?;
+        parse_object(&bytes).map(Body)
+    }
+}
+
+/// A `log-batch` body: read only up to what MLflow's limits allow
+/// ([`MAX_BATCH_BODY_BYTES`]), and its lists counted before any of it is
+/// built in memory, so a batch of a million metrics is refused for the
+/// price of scanning its bytes once.
+pub struct BatchBody(pub Map<String, Value>);
+
+impl FromRequest<AppState> for BatchBody {
+    type Rejection = MlflowError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<BatchBody, MlflowError> {
+        let limit = MAX_BATCH_BODY_BYTES.min(state.max_body_bytes);
+        let bytes = read_json_bytes(req, limit).await?;
+        // Text that is not a JSON object is left to `parse_object`, which
+        // answers as MLflow does.
+        if let Ok(shape) = serde_json::from_slice::<BatchShape>(&bytes) {
+            shape.check()?;
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                MlflowError::invalid(format!(
-                    "request body is larger than the limit of {} bytes",
-                    state.max_body_bytes
-                ))
-            } else {
-                MlflowError::invalid(format!(
-                    "cannot read request body: {}",
-                    rejection.body_text()
-                ))
-            }
-        })?;
-        let object = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => map,
-            // Valid JSON of another shape is a caller's mistake worth naming.
-            Ok(other) => {
-                return Err(MlflowError::invalid(format!(
-                    "Invalid request body: expected a JSON object, got {}",
-                    type_name(&other)
-                )));
-            }
-            // Unparsable bodies read as empty (as MLflow), so the error
-            // names the first missing field.
-            Err(_) => Map::new(),
-        };
-        Ok(Body(object))
+        parse_object(&bytes).map(BatchBody)
+    }
+}
+
+/// MLflow's limits on one `log-batch` request, with its messages.
+pub const MAX_METRICS: usize = 1000;
+pub const MAX_PARAMS: usize = 100;
+pub const MAX_TAGS: usize = 100;
+pub const MAX_ENTRIES: usize = 1000;
+
+/// The largest `log-batch` body that can hold a batch within MLflow's
+/// limits: every key at 250 characters, every param and tag value at its
+/// longest (6,000 and 8,000 characters), each character escaped as
+/// `\uXXXX` (6 bytes, what Python's `json.dumps` sends for non-ASCII
+/// text), plus field names, numbers and punctuation. About 10 MB; anything
+/// larger cannot be a batch MLflow accepts.
+pub const MAX_BATCH_BODY_BYTES: usize = {
+    const ESCAPED: usize = 6;
+    const KEY: usize = runlore_core::validate::MAX_KEY_LEN * ESCAPED;
+    const ENTRY_OVERHEAD: usize = 200;
+    let metric = KEY + ENTRY_OVERHEAD;
+    let param = KEY + runlore_core::validate::MAX_PARAM_VALUE_LEN * ESCAPED + ENTRY_OVERHEAD;
+    let tag = KEY + runlore_core::validate::MAX_TAG_VALUE_LEN * ESCAPED + ENTRY_OVERHEAD;
+    MAX_METRICS * metric + MAX_PARAMS * param + MAX_TAGS * tag + 4096
+};
+
+pub fn limit_error(what: &str, max: usize, got: usize) -> MlflowError {
+    MlflowError::invalid(format!(
+        "A batch logging request can contain at most {max} {what}. Got {got} {what}. Please \
+         split up {what} across multiple requests and try again."
+    ))
+}
+
+/// The lengths of a batch's lists, read without keeping their elements.
+#[derive(Deserialize)]
+struct BatchShape {
+    #[serde(default)]
+    metrics: ListLength,
+    #[serde(default)]
+    params: ListLength,
+    #[serde(default)]
+    tags: ListLength,
+}
+
+impl BatchShape {
+    fn check(&self) -> MlflowResult<()> {
+        let (metrics, params, tags) = (self.metrics.0, self.params.0, self.tags.0);
+        if metrics > MAX_METRICS {
+            return Err(limit_error("metrics", MAX_METRICS, metrics));
+        }
+        if params > MAX_PARAMS {
+            return Err(limit_error("params", MAX_PARAMS, params));
+        }
+        if tags > MAX_TAGS {
+            return Err(limit_error("tags", MAX_TAGS, tags));
+        }
+        let total = metrics + params + tags;
+        if total > MAX_ENTRIES {
+            return Err(limit_error("metrics, params, and tags", MAX_ENTRIES, total));
+        }
+        Ok(())
+    }
+}
+
+/// How many elements a JSON list has; 0 for any other value (the full
+/// parse names that mistake).
+#[derive(Default)]
+struct ListLength(usize);
+
+impl<'de> Deserialize<'de> for ListLength {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ListLength, D::Error> {
+        deserializer.deserialize_any(ListLengthVisitor)
+    }
+}
+
+struct ListLengthVisitor;
+
+impl<'de> Visitor<'de> for ListLengthVisitor {
+    type Value = ListLength;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ListLength, A::Error> {
+        let mut count = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            count += 1;
+        }
+        Ok(ListLength(count))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListLength, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(ListLength(0))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+
+    fn visit_unit<E>(self) -> Result<ListLength, E> {
+        Ok(ListLength(0))
+    }
+}
+
+/// The bytes of a JSON body, at most `limit` of them: a `Content-Length`
+/// over the limit is refused before anything is read.
+async fn read_json_bytes(req: Request, limit: usize) -> MlflowResult<Bytes> {
+    let headers = req.headers();
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !is_json {
+        return Err(MlflowError::invalid(
+            "Bad Request. Content-Type must be one of ['application/json'].",
+        ));
+    }
+    let too_large = |size: Option<u64>| {
+        let size = size.map_or_else(String::new, |n| format!(" ({n} bytes)"));
+        MlflowError::invalid(format!(
+            "The request body{size} is larger than the limit of {limit} bytes; split it into \
+             smaller requests"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(declared));
+    }
+    let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut stream = req.into_body().into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| MlflowError::invalid(format!("cannot read request body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large(None));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(bytes))
+}
+
+fn parse_object(bytes: &[u8]) -> MlflowResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        // Valid JSON of another shape is a caller's mistake worth naming.
+        Ok(other) => Err(MlflowError::invalid(format!(
+            "Invalid request body: expected a JSON object, got {}",
+            type_name(&other)
+        ))),
+        // Unparsable bodies read as empty (as MLflow), so the error names
+        // the first missing field.
+        Err(_) => Ok(Map::new()),
     }
 }
 

@@ -10,7 +10,10 @@ use runlore_core::{
 };
 use serde_json::{Map, Value, json};
 
-use super::body::{Body, Fields, query_map, wrong_type};
+use super::body::{
+    BatchBody, Body, Fields, MAX_ENTRIES, MAX_METRICS, MAX_PARAMS, MAX_TAGS, limit_error,
+    query_map, wrong_type,
+};
 use super::error::{MlflowError, MlflowResult};
 use super::{experiments, wire};
 use crate::AppState;
@@ -267,12 +270,6 @@ pub async fn delete_tag(State(state): State<AppState>, Body(body): Body) -> Repl
     Ok(Json(json!({})))
 }
 
-/// MLflow's limits on one `log-batch` request, with its messages.
-const MAX_METRICS: usize = 1000;
-const MAX_PARAMS: usize = 100;
-const MAX_TAGS: usize = 100;
-const MAX_ENTRIES: usize = 1000;
-
 fn objects<'a>(
     body: &'a Map<String, Value>,
     name: &str,
@@ -293,14 +290,9 @@ fn objects<'a>(
     }
 }
 
-fn limit_error(what: &str, max: usize, got: usize) -> MlflowError {
-    MlflowError::invalid(format!(
-        "A batch logging request can contain at most {max} {what}. Got {got} {what}. Please \
-         split up {what} across multiple requests and try again."
-    ))
-}
-
-pub async fn log_batch(State(state): State<AppState>, Body(body): Body) -> Reply {
+/// [`BatchBody`] counted the lists before building them; the limits are
+/// checked again on what was parsed.
+pub async fn log_batch(State(state): State<AppState>, BatchBody(body): BatchBody) -> Reply {
     let id = body.run_id()?;
     let metrics = objects(&body, "metrics")?;
     let params = body.key_values("params")?;

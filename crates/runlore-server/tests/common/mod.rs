@@ -131,6 +131,60 @@ impl TestServer {
         assert_eq!(status, 201, "{run}");
         run["id"].as_str().unwrap().to_owned()
     }
+
+    /// An MLflow experiment named `name` with one run, made through the
+    /// MLflow API as the `mlflow` client makes them.
+    pub async fn mlflow_run(&self, name: &str) -> MlflowRun {
+        let (status, exp) = self
+            .post(
+                "/api/2.0/mlflow/experiments/create",
+                serde_json::json!({"name": name}),
+            )
+            .await;
+        assert_eq!(status, 200, "{exp}");
+        let experiment = exp["experiment_id"].as_str().unwrap().to_owned();
+        let (status, run) = self
+            .post(
+                "/api/2.0/mlflow/runs/create",
+                serde_json::json!({"experiment_id": experiment}),
+            )
+            .await;
+        assert_eq!(status, 200, "{run}");
+        let run = run["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+        let proxy = format!("/api/2.0/mlflow-artifacts/artifacts/{experiment}/{run}/artifacts");
+        MlflowRun {
+            experiment,
+            run,
+            proxy,
+        }
+    }
+}
+
+/// A new, empty bucket on the S3 test server (`RUNLORE_TEST_S3_ENDPOINT`,
+/// set by `cargo xtask test`), named from `prefix`; `None` when no S3 test
+/// server runs.
+pub async fn s3_bucket(prefix: &str) -> Option<String> {
+    let endpoint = std::env::var("RUNLORE_TEST_S3_ENDPOINT").ok()?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let bucket = format!("{prefix}-{}-{nanos:x}", std::process::id());
+    let created = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "cannot create {bucket}");
+    Some(bucket)
+}
+
+/// What [`TestServer::mlflow_run`] made.
+pub struct MlflowRun {
+    pub experiment: String,
+    pub run: String,
+    /// The run's artifact folder under the MLflow artifact proxy.
+    pub proxy: String,
 }
 
 async fn decode(r: reqwest::Response) -> (u16, Value) {

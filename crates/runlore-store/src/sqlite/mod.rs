@@ -7,6 +7,7 @@ mod artifacts;
 mod chunk;
 mod chunk_summary;
 mod downsample;
+mod durability;
 mod experiments;
 mod graph;
 mod lineage;
@@ -27,6 +28,7 @@ use runlore_core::store::{ExperimentQuery, MetricRange, RunQuery};
 use runlore_core::*;
 use rusqlite::{Connection, OpenFlags};
 
+pub use durability::Durability;
 pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 
 /// Readers kept open between calls; more are opened on demand under load.
@@ -38,6 +40,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
+    durability: Durability,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -47,35 +50,42 @@ pub(crate) fn db_err(e: rusqlite::Error) -> Error {
     Error::internal(format!("sqlite: {e}"))
 }
 
-fn configure(conn: &Connection) -> Result<()> {
+fn configure(conn: &Connection, durability: Durability) -> Result<()> {
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode
-    // keeps every committed transaction across a crash of the process.
+    // keeps every committed transaction across a crash of the process;
+    // FULL also across a power loss (see `Durability`).
     // Reads go through the memory map, so each connection's own page cache
     // can stay small (2 MiB): with five connections, a 16 MiB cache each
     // was most of the server's resident memory after an ingest.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;
          PRAGMA cache_size = -2048;
          PRAGMA mmap_size = 1073741824;
          PRAGMA temp_store = MEMORY;",
     )
-    .map_err(db_err)
+    .map_err(db_err)?;
+    conn.execute_batch(durability.pragma()).map_err(db_err)
 }
 
 impl SqliteStore {
     /// Opens (creating when missing) the database file and migrates it.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, Durability::default())
+    }
+
+    /// [`SqliteStore::open`] with a chosen durability.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore> {
         let mut writer = Connection::open(path).map_err(|e| {
             Error::internal(format!("cannot open database '{}': {e}", path.display()))
         })?;
-        configure(&writer)?;
+        configure(&writer, durability)?;
         migrate::migrate(&mut writer)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                durability,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
             }),
@@ -133,7 +143,7 @@ impl Inner {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(db_err)?;
-        configure(&conn)?;
+        configure(&conn, self.durability)?;
         conn.execute_batch("PRAGMA query_only = ON")
             .map_err(db_err)?;
         Ok(conn)

@@ -132,3 +132,33 @@ fn write_project_keeps_other_lines() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text, "port = 1\nproject = \"gamma\"\n[extra]\nx = 1\n");
 }
+
+#[test]
+fn public_names_come_from_file_env_or_repeated_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(CONFIG_FILE);
+    std::fs::write(
+        &file,
+        "public_names = [\"runlore.example\", \"lab:8443\"]\n",
+    )
+    .unwrap();
+    let c = load_from(&Flags::default(), &file, &env_of(&[])).unwrap();
+    assert_eq!(c.public_names.value, ["runlore.example", "lab:8443"]);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+
+    let env = env_of(&[(ENV_PUBLIC_NAME, " a.example, ,b.example:80 ")]);
+    let c = load_from(&Flags::default(), &file, &env).unwrap();
+    assert_eq!(c.public_names.value, ["a.example", "b.example:80"]);
+    assert_eq!(c.public_names.source, Source::Env(ENV_PUBLIC_NAME));
+
+    let flags = Flags {
+        public_names: vec!["flag.example".into()],
+        ..Flags::default()
+    };
+    let c = load_from(&flags, &file, &env).unwrap();
+    assert_eq!(c.public_names.value, ["flag.example"]);
+
+    std::fs::write(&file, "public_names = 5\n").unwrap();
+    let err = load_from(&Flags::default(), &file, &env_of(&[])).unwrap_err();
+    assert!(err.to_string().contains("list of strings"), "{err}");
+}

@@ -1,9 +1,13 @@
 //! `runlore run restore RUN --to DIR`, `runlore run rerun RUN` and
 //! `runlore run env RUN --build DIR`: getting back what produced a run.
 
+pub mod confine;
+mod env;
 mod tree;
 
-use std::path::{Path, PathBuf};
+pub use env::build_env;
+
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -21,33 +25,65 @@ use crate::snapshot::{MANIFEST_PATH, Manifest};
 /// manifest, the resolved config, the package list, the command.
 pub const EXTRAS_DIR: &str = ".runlore-run";
 
-/// An artifact's bytes, or `None` when the run has no such artifact.
-async fn optional(files: &RunFiles, run: &RunId, path: &str) -> Result<Option<bytes::Bytes>> {
-    match files.get(run, path).await {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+/// The run files besides the manifest (record, config, package list) are
+/// small; anything bigger than this is refused unread.
+const MAX_RUN_FILE_BYTES: u64 = 16 << 20;
+
+/// An artifact's bytes, or `None` when the run has no such artifact; more
+/// than `max` bytes (by the listing or as they arrive) is an error, so a
+/// hostile store cannot make a restore hold gigabytes.
+async fn optional_at_most(
+    files: &RunFiles,
+    run: &RunId,
+    path: &str,
+    max: u64,
+) -> Result<Option<bytes::Bytes>> {
+    let too_big = || Error::invalid(format!("{path} of run {run} is over {max} bytes; refused"));
+    let (artifact, mut stream) = match files.service()?.download(run, path).await {
+        Ok(found) => found,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if artifact.size > max {
+        return Err(too_big().into());
     }
+    let mut out = bytes::BytesMut::new();
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        let chunk = chunk.with_context(|| format!("reading {path} of run {run}"))?;
+        if (out.len() + chunk.len()) as u64 > max {
+            return Err(too_big().into());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Some(out.freeze()))
 }
 
+async fn optional(files: &RunFiles, run: &RunId, path: &str) -> Result<Option<bytes::Bytes>> {
+    optional_at_most(files, run, path, MAX_RUN_FILE_BYTES).await
+}
+
+/// The run's manifest, checked: it may come from anyone who could write
+/// the run's artifacts, and restore writes what it names.
 pub async fn load_manifest(files: &RunFiles, run: &RunId) -> Result<Manifest> {
-    let Some(bytes) = optional(files, run, MANIFEST_PATH).await? else {
+    let max = runlore_core::repro::check::MAX_MANIFEST_BYTES;
+    let Some(bytes) = optional_at_most(files, run, MANIFEST_PATH, max).await? else {
         return Err(Error::new(
             ErrorKind::NotFound,
             format!("run {run} has no code snapshot (runs started with `runlore exec` have one)"),
         )
         .into());
     };
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("{MANIFEST_PATH} of run {run} is malformed"))
+    Ok(Manifest::from_untrusted_json(&bytes)?)
 }
 
 pub async fn load_record(files: &RunFiles, run: &RunId) -> Result<Option<ExecRecord>> {
     match optional(files, run, EXEC_PATH).await? {
         Some(bytes) => {
-            Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-                format!("{EXEC_PATH} of run {run} is malformed")
-            })?))
+            let record: ExecRecord = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::invalid(format!("{EXEC_PATH} of run {run} is malformed: {e}"))
+            })?;
+            record.check()?;
+            Ok(Some(record))
         }
         None => Ok(None),
     }
@@ -72,16 +108,20 @@ async fn restore_into(
     run: &RunId,
     dest: &Path,
 ) -> Result<serde_json::Value> {
+    // Both read and checked before anything is written.
     let manifest = load_manifest(files, run).await?;
+    let record = load_record(files, run).await?;
     tree::prepare(dest)?;
     let rebuilt = tree::rebuild(files, run, &manifest, dest).await?;
-    let extras = dest.join(EXTRAS_DIR);
-    std::fs::create_dir_all(&extras)?;
-    std::fs::write(
-        extras.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest)?,
+    // Through `Confined` too: a checkout may have brought a link named
+    // like the extras folder.
+    let confined = confine::Confined::new(dest)?;
+    let extras = Path::new(EXTRAS_DIR);
+    confined.write(
+        &extras.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest)?,
+        0o644,
     )?;
-    let record = load_record(files, run).await?;
     let mut written = vec!["manifest.json".to_owned()];
     let mut wanted = vec![
         (EXEC_PATH.to_owned(), "exec.json".to_owned()),
@@ -93,7 +133,7 @@ async fn restore_into(
     }
     for (artifact, name) in wanted {
         if let Some(bytes) = optional(files, run, &artifact).await? {
-            std::fs::write(extras.join(&name), &bytes)?;
+            confined.write(&extras.join(&name), &bytes, 0o644)?;
             written.push(name);
         }
     }
@@ -222,9 +262,14 @@ pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     };
     restore_into(&quiet, &files, &original, &dest).await?;
     eprintln!("runlore: restored run {original} into {}", dest.display());
+    // A folder of the restored tree, reached without following a link: the
+    // command must not start (and snapshot) somewhere else.
+    let cwd = confine::Confined::new(&dest)?.folder(Path::new(&cwd_in_tree))?;
     let base = match &record.config {
         Some(config) => {
-            let text = files.get(&original, &config.artifact).await?;
+            let Some(text) = optional(&files, &original, &config.artifact).await? else {
+                return Err(Error::not_found("artifact", &config.artifact).into());
+            };
             let format = if config.format == "json" {
                 runlore_core::features_file::FeaturesFormat::Json
             } else {
@@ -248,7 +293,7 @@ pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     let run = ctx.store.get_run(&original).await?;
     let plan = Plan {
         argv: record.command(),
-        cwd: dest.join(&cwd_in_tree),
+        cwd,
         base,
         sets: args.set,
         allow_new: args.allow_new,
@@ -266,64 +311,4 @@ pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     };
     let code = crate::exec::execute(ctx, plan).await?;
     Err(ChildExit(code).into())
-}
-
-/// `runlore run env RUN --build DIR`: a virtual environment with the
-/// captured packages.
-pub async fn build_env(ctx: &Ctx, id: &str, dir: &PathBuf) -> Result<()> {
-    let run = crate::run::resolve_id(ctx, id).await?;
-    let files = RunFiles::open(&ctx.config)?;
-    let Some(requirements) = optional(&files, &run, REQUIREMENTS_PATH).await? else {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!("run {run} has no captured package list ({REQUIREMENTS_PATH})"),
-        )
-        .into());
-    };
-    tree::prepare(dir)?;
-    let text = String::from_utf8_lossy(&requirements).into_owned();
-    let (kept, left_out): (Vec<&str>, Vec<&str>) = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        // Editable installs and local paths name folders of the machine
-        // that ran; pip cannot fetch them here.
-        .partition(|l| !(l.starts_with("-e ") || l.contains(" @ file://")));
-    let status = std::process::Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(dir)
-        .status()
-        .context("cannot start python3 to create the environment")?;
-    if !status.success() {
-        bail!("python3 -m venv {} failed ({status})", dir.display());
-    }
-    let req = dir.join("requirements.txt");
-    std::fs::write(&req, kept.join("\n") + "\n")?;
-    for line in &left_out {
-        eprintln!("runlore: left out (a local path on the machine that ran): {line}");
-    }
-    if !kept.is_empty() {
-        let status = std::process::Command::new(dir.join("bin").join("python"))
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
-            .arg(&req)
-            .status()
-            .context("cannot start the new environment's python")?;
-        if !status.success() {
-            bail!("pip could not install the captured packages ({status}); see its output above");
-        }
-    }
-    if ctx.json {
-        return crate::output::print_json(&json!({
-            "dir": dir.to_string_lossy(),
-            "packages": kept.len(),
-            "left_out": left_out,
-        }));
-    }
-    println!(
-        "Created {} with {} package(s); activate it with: source {}/bin/activate",
-        dir.display(),
-        kept.len(),
-        dir.display()
-    );
-    Ok(())
 }

@@ -4,13 +4,13 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use runlore_core::RunId;
 
+use super::confine::Confined;
 use crate::run_files::RunFiles;
 use crate::snapshot::verify::{Verification, verify};
 use crate::snapshot::{FileEntry, Kind, Manifest, Origin, git_ok};
@@ -46,9 +46,8 @@ pub async fn rebuild(
     dest: &Path,
 ) -> Result<Rebuilt> {
     // Absolute, so git (run from the parent folder) clones to the right place.
-    let dest = &dest
-        .canonicalize()
-        .with_context(|| format!("cannot open {}", dest.display()))?;
+    let confined = Confined::new(dest)?;
+    let dest = confined.root();
     let mut notes = Vec::new();
     let mut checkout = None;
     if let (Kind::Git, Some(git)) = (manifest.kind, &manifest.git)
@@ -80,33 +79,33 @@ pub async fn rebuild(
         let mut text = std::fs::read_to_string(&exclude).unwrap_or_default();
         text.push_str(&format!("/{}/\n", crate::restore::EXTRAS_DIR));
         std::fs::write(&exclude, text)?;
-        for (i, path) in manifest.deleted.iter().enumerate() {
-            let raw = match manifest.deleted_hex.get(i).cloned().flatten() {
-                Some(h) => hex::decode(h).unwrap_or_else(|_| path.clone().into_bytes()),
-                None => path.clone().into_bytes(),
-            };
-            let abs = dest.join(OsStr::from_bytes(&raw));
-            if std::fs::symlink_metadata(&abs).is_ok() {
-                std::fs::remove_file(&abs)
-                    .with_context(|| format!("cannot remove {}", abs.display()))?;
-            }
+        for raw in manifest.deleted_raw() {
+            confined.remove(Path::new(OsStr::from_bytes(&raw)))?;
         }
     }
     let mut unavailable = 0usize;
-    let mut writes = Vec::new();
+    let mut fetches = Vec::new();
     for file in &manifest.files {
         match &file.artifact {
-            Some(artifact) => writes.push(write_file(files, run, file, artifact, dest)),
+            Some(artifact) => fetches.push(fetch_file(files, run, file, artifact, &confined)),
             None if file.origin == Origin::Commit && checkout.is_some() => {}
             None => unavailable += 1,
         }
     }
     // A few downloads at a time: a server round trip per file adds up.
-    let results: Vec<Result<()>> = futures::stream::iter(writes)
+    let fetched: Vec<Result<Option<(PathBuf, bytes::Bytes)>>> = futures::stream::iter(fetches)
         .buffer_unordered(8)
         .collect()
         .await;
-    results.into_iter().collect::<Result<()>>()?;
+    let mut links = Vec::new();
+    for result in fetched {
+        links.extend(result?);
+    }
+    // Links last, once every file and folder is in place, so no write can
+    // go through a link this restore made (and `Confined` follows none).
+    for (rel, target) in links {
+        confined.symlink(&rel, &target)?;
+    }
     if unavailable > 0 && checkout.is_none() && manifest.kind == Kind::Git {
         notes.push(format!(
             "{unavailable} file(s) of the commit were not stored and the commit could not be checked out"
@@ -127,16 +126,22 @@ fn clone_at(source: &str, commit: &str, dest: &Path) -> Result<()> {
         let parent = dest.parent().unwrap_or(Path::new("."));
         let dest_arg = dest.as_os_str().to_string_lossy().into_owned();
         // Byte-exact: no line-ending or filter conversions on the way out.
+        // The source comes from a manifest: `--` keeps it from being read
+        // as an option, and the `ext` transport (which runs a command) is
+        // off whatever the user's git allows.
         git_ok(
             parent,
             &[
                 "-c",
                 "core.autocrlf=false",
+                "-c",
+                "protocol.ext.allow=never",
                 "clone",
                 "-q",
                 "--no-checkout",
                 "--config",
                 "core.autocrlf=false",
+                "--",
                 source,
                 &dest_arg,
             ],
@@ -152,6 +157,7 @@ fn clone_at(source: &str, commit: &str, dest: &Path) -> Result<()> {
                 "-q",
                 "--detach",
                 commit,
+                "--",
             ],
         )?;
         Ok(())
@@ -174,47 +180,30 @@ fn empty(dest: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn write_file(
+/// Fetches one stored file and checks it against the manifest; writes a
+/// regular file at once and hands a link back to be made at the end.
+async fn fetch_file(
     files: &RunFiles,
     run: &RunId,
     file: &FileEntry,
     artifact: &str,
-    dest: &Path,
-) -> Result<()> {
+    confined: &Confined,
+) -> Result<Option<(PathBuf, bytes::Bytes)>> {
     let rel = file.rel_path();
-    if rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-    {
-        bail!("the manifest names a path outside the tree: {}", file.path);
-    }
     let bytes = files
         .get(run, artifact)
         .await
         .with_context(|| format!("reading {artifact}"))?;
-    if crate::snapshot::sha256_hex(&bytes) != file.sha256 {
+    if bytes.len() as u64 != file.size || crate::snapshot::sha256_hex(&bytes) != file.sha256 {
         bail!(
-            "{artifact} does not hash to the manifest's digest for {}",
+            "{artifact} does not match the manifest's size and digest for {}",
             file.path
         );
     }
-    let abs = dest.join(&rel);
-    if let Some(parent) = abs.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    if std::fs::symlink_metadata(&abs).is_ok() {
-        std::fs::remove_file(&abs).with_context(|| format!("cannot replace {}", abs.display()))?;
-    }
     if file.mode == "120000" {
-        std::os::unix::fs::symlink(OsStr::from_bytes(&bytes), &abs)
-            .with_context(|| format!("cannot create link {}", abs.display()))?;
-        return Ok(());
+        return Ok(Some((rel, bytes)));
     }
-    std::fs::write(&abs, &bytes).with_context(|| format!("cannot write {}", abs.display()))?;
     let mode = if file.mode == "100755" { 0o755 } else { 0o644 };
-    std::fs::set_permissions(&abs, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {}", abs.display()))?;
-    Ok(())
+    confined.write(&rel, &bytes, mode)?;
+    Ok(None)
 }

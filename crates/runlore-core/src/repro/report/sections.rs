@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::ReportInputs;
+use super::markdown::{code as code_span, fenced, text};
 use crate::repro::display::{duration, number, optional_time};
 use crate::repro::record::shell_join;
 use crate::repro::{CODE_PREFIX, Kind, Manifest};
@@ -16,15 +17,16 @@ const MAX_LISTED: usize = 20;
 type Out<'a> = &'a mut String;
 
 pub(super) fn overview(w: Out, run: &Run) -> std::fmt::Result {
-    writeln!(w, "# Run {} (`{}`)\n", one_line(&run.name), run.id)?;
+    writeln!(w, "# Run {} (`{}`)\n", text(&run.name), run.id)?;
     writeln!(w, "| | |\n|---|---|")?;
     writeln!(
         w,
         "| project / experiment | {} / {} |",
-        run.project, run.experiment
+        text(&run.project),
+        text(&run.experiment)
     )?;
     writeln!(w, "| status | {} |", run.status.as_str())?;
-    writeln!(w, "| user | {} |", one_line(&run.user))?;
+    writeln!(w, "| user | {} |", text(&run.user))?;
     writeln!(w, "| start (UTC) | {} |", optional_time(run.start_time))?;
     writeln!(w, "| end (UTC) | {} |", optional_time(run.end_time))?;
     if let (Some(start), Some(end)) = (run.start_time, run.end_time) {
@@ -43,10 +45,10 @@ pub(super) fn overview(w: Out, run: &Run) -> std::fmt::Result {
         })
         .collect();
     if !tags.is_empty() {
-        writeln!(w, "| tags | {} |", one_line(&tags.join(", ")))?;
+        writeln!(w, "| tags | {} |", text(&tags.join(", ")))?;
     }
     if let Some(error) = run.tags.get("runlore.error") {
-        writeln!(w, "| error | {} |", one_line(error))?;
+        writeln!(w, "| error | {} |", text(error))?;
     }
     Ok(())
 }
@@ -61,8 +63,8 @@ fn environment(run: &Run) -> Option<Value> {
 pub(super) fn what_ran(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
     writeln!(w, "\n## What ran\n")?;
     if let Some(r) = &inputs.record {
-        writeln!(w, "```sh\n{}\n```\n", shell_join(&r.argv))?;
-        writeln!(w, "- working directory: `{}`", r.cwd)?;
+        writeln!(w, "{}\n", fenced("sh", &shell_join(&r.argv)))?;
+        writeln!(w, "- working directory: {}", code_span(&r.cwd))?;
         let ending = match (r.exit_code, r.signal) {
             (Some(c), _) => format!("exit code {c}"),
             (None, Some(s)) => format!("killed by signal {s}"),
@@ -70,10 +72,10 @@ pub(super) fn what_ran(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
         };
         writeln!(w, "- ended: {ending}")?;
         if let Some(of) = &r.rerun_of {
-            writeln!(w, "- a re-run of `{of}`")?;
+            writeln!(w, "- a re-run of {}", code_span(of))?;
         }
         for e in &r.capture_errors {
-            writeln!(w, "- not captured: {}", one_line(e))?;
+            writeln!(w, "- not captured: {}", text(e))?;
         }
         return Ok(());
     }
@@ -87,9 +89,9 @@ pub(super) fn what_ran(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
         });
     match command {
         Some(argv) => {
-            writeln!(w, "```sh\n{}\n```\n", shell_join(&argv))?;
+            writeln!(w, "{}\n", fenced("sh", &shell_join(&argv)))?;
             if let Some(cwd) = env.as_ref().and_then(|e| e["cwd"].as_str()) {
-                writeln!(w, "- working directory: `{cwd}`")?;
+                writeln!(w, "- working directory: {}", code_span(cwd))?;
             }
             writeln!(
                 w,
@@ -97,7 +99,7 @@ pub(super) fn what_ran(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
             )?;
         }
         None => match inputs.run.tags.get("mlflow.source.name") {
-            Some(source) => writeln!(w, "- source: `{}`", one_line(source))?,
+            Some(source) => writeln!(w, "- source: {}", code_span(source))?,
             None => writeln!(w, "No command recorded.")?,
         },
     }
@@ -108,23 +110,27 @@ pub(super) fn config(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
     writeln!(w, "\n## Config\n")?;
     if let Some(config) = inputs.record.as_ref().and_then(|r| r.config.as_ref()) {
         let base = config.base.as_deref().unwrap_or("(none)");
-        writeln!(w, "- base: `{base}`")?;
+        writeln!(w, "- base: {}", code_span(base))?;
         for o in &config.overrides {
-            writeln!(w, "- override: `{}={}`", o.key, o.value)?;
+            writeln!(
+                w,
+                "- override: {}",
+                code_span(&format!("{}={}", o.key, o.value))
+            )?;
         }
-        writeln!(w, "- resolved: artifact `{}`", config.artifact)?;
+        writeln!(w, "- resolved: artifact {}", code_span(&config.artifact))?;
     }
     let features = &inputs.features.full;
     match yaml_serde::to_string(features) {
         Ok(yaml) if features.as_object().is_some_and(|m| !m.is_empty()) => {
-            writeln!(w, "\n```yaml\n{yaml}```")?;
+            writeln!(w, "\n{}", fenced("yaml", &yaml))?;
         }
         _ => writeln!(w, "No features.")?,
     }
     if !inputs.run.params.is_empty() {
         writeln!(w, "\n| param | value |\n|---|---|")?;
         for (key, value) in &inputs.run.params {
-            writeln!(w, "| {} | {} |", one_line(key), one_line(value))?;
+            writeln!(w, "| {} | {} |", text(key), text(value))?;
         }
     }
     Ok(())
@@ -139,11 +145,11 @@ pub(super) fn provenance(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
     for input in &run.inputs {
         writeln!(
             w,
-            "- used dataset `{}` (digest `{}`, {} `{}`)",
-            one_line(&input.name),
-            input.digest,
-            input.source_type,
-            one_line(&input.source)
+            "- used dataset {} (digest {}, {} {})",
+            code_span(&input.name),
+            code_span(&input.digest),
+            text(&input.source_type),
+            code_span(&input.source)
         )?;
     }
     match &inputs.manifest {
@@ -157,14 +163,15 @@ pub(super) fn provenance(w: Out, inputs: &ReportInputs) -> std::fmt::Result {
             .unwrap_or("-");
         writeln!(
             w,
-            "- environment: {} {}, Python {python}; rebuild it with `runlore run env {} --build DIR`",
-            doc["os"].as_str().unwrap_or("?"),
-            doc["arch"].as_str().unwrap_or(""),
+            "- environment: {} {}, Python {}; rebuild it with `runlore run env {} --build DIR`",
+            text(doc["os"].as_str().unwrap_or("?")),
+            text(doc["arch"].as_str().unwrap_or("")),
+            text(python),
             run.id
         )?;
         if let Some(gpus) = doc["gpus"].as_array().filter(|g| !g.is_empty()) {
             let names: Vec<&str> = gpus.iter().filter_map(|g| g["name"].as_str()).collect();
-            writeln!(w, "- GPUs: {}", one_line(&names.join(", ")))?;
+            writeln!(w, "- GPUs: {}", text(&names.join(", ")))?;
         }
     }
     Ok(())
@@ -174,10 +181,10 @@ fn code(w: Out, m: &Manifest, run: &RunId) -> std::fmt::Result {
     if let (Kind::Git, Some(git)) = (m.kind, &m.git) {
         writeln!(
             w,
-            "- git: commit `{}` on branch `{}`, remote `{}`, {}{}",
-            git.commit.as_deref().unwrap_or("(no commit yet)"),
-            git.branch.as_deref().unwrap_or("-"),
-            git.remote.as_deref().unwrap_or("-"),
+            "- git: commit {} on branch {}, remote {}, {}{}",
+            code_span(git.commit.as_deref().unwrap_or("(no commit yet)")),
+            code_span(git.branch.as_deref().unwrap_or("-")),
+            code_span(git.remote.as_deref().unwrap_or("-")),
             if git.dirty { "dirty" } else { "clean" },
             if git.pushed {
                 ""
@@ -186,26 +193,26 @@ fn code(w: Out, m: &Manifest, run: &RunId) -> std::fmt::Result {
             }
         )?;
     } else {
-        writeln!(w, "- code: a plain folder (`{}`), no git", m.root)?;
+        writeln!(w, "- code: a plain folder ({}), no git", code_span(&m.root))?;
     }
     writeln!(
         w,
-        "- snapshot: {} file(s), {} stored ({} bytes), {} excluded by the policy, {} deleted from the commit; tree sha256 `{}`",
+        "- snapshot: {} file(s), {} stored ({} bytes), {} excluded by the policy, {} deleted from the commit; tree sha256 {}",
         m.files.len(),
         m.stored_files,
         m.stored_bytes,
         m.excluded,
         m.deleted.len(),
-        m.tree_sha256
+        code_span(&m.tree_sha256)
     )?;
     let skipped: Vec<_> = m.files.iter().filter(|f| f.skipped.is_some()).collect();
     for f in skipped.iter().take(MAX_LISTED) {
         writeln!(
             w,
-            "  - recorded by hash only: `{}` ({}; sha256 `{}`)",
-            f.path,
-            f.skipped.as_deref().unwrap_or(""),
-            f.sha256
+            "  - recorded by hash only: {} ({}; sha256 {})",
+            code_span(&f.path),
+            text(f.skipped.as_deref().unwrap_or("")),
+            code_span(&f.sha256)
         )?;
     }
     if skipped.len() > MAX_LISTED {
@@ -216,7 +223,7 @@ fn code(w: Out, m: &Manifest, run: &RunId) -> std::fmt::Result {
         )?;
     }
     for note in &m.notes {
-        writeln!(w, "  - {note}")?;
+        writeln!(w, "  - {}", text(note))?;
     }
     writeln!(
         w,
@@ -239,7 +246,7 @@ pub(super) fn metrics(w: Out, run: &Run, summaries: &[MetricSummary]) -> std::fm
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            one_line(&m.key),
+            text(&m.key),
             number(m.value.0),
             m.step,
             or_dash(s.and_then(|s| s.min)),
@@ -258,15 +265,15 @@ pub(super) fn components(w: Out, run: &Run) -> std::fmt::Result {
     }
     for c in &run.components {
         match c.status {
-            ComponentStatus::Success => writeln!(w, "- **{}**: success", c.name)?,
+            ComponentStatus::Success => writeln!(w, "- **{}**: success", text(&c.name))?,
             ComponentStatus::Disabled => writeln!(
                 w,
                 "- **{}**: disabled: {} (to enable it, undo what the reason names)",
-                c.name,
-                one_line(&c.reason)
+                text(&c.name),
+                text(&c.reason)
             )?,
             ComponentStatus::Failed => {
-                writeln!(w, "- **{}**: failed: {}", c.name, one_line(&c.reason))?;
+                writeln!(w, "- **{}**: failed: {}", text(&c.name), text(&c.reason))?;
             }
         }
     }
@@ -289,8 +296,8 @@ pub(super) fn artifacts(w: Out, listing: &[Artifact]) -> std::fmt::Result {
         };
         writeln!(
             w,
-            "- `{}` ({used}{} bytes, sha256 `{}`)",
-            f.path,
+            "- {} ({used}{} bytes, sha256 `{}`)",
+            code_span(&f.path),
             f.size,
             short_hash(f.sha256.as_str())
         )?;
@@ -308,16 +315,4 @@ pub(super) fn artifacts(w: Out, listing: &[Artifact]) -> std::fmt::Result {
 
 fn short_hash(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
-}
-
-/// The first line, shortened, with `|` escaped so it fits a table cell.
-pub(super) fn one_line(text: &str) -> String {
-    let line: String = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
-    line.replace('|', r"\|")
 }

@@ -186,11 +186,112 @@ fn a_python_run_shows_its_command_and_gpus_from_the_environment() {
 #[test]
 fn records_that_cannot_be_read_are_named_not_fatal() {
     let mut inputs = inputs(run(json!({})));
-    inputs
-        .problems
-        .push("`runlore/code/manifest.json` is malformed: EOF".into());
+    inputs.problems.push(Problem {
+        path: "runlore/code/manifest.json".into(),
+        what: "is malformed: EOF".into(),
+    });
     let md = render(&inputs);
     assert!(md.contains("## Problems reading this run"), "{md}");
     assert!(md.contains("manifest.json` is malformed"), "{md}");
     assert!(md.contains("No command recorded."), "{md}");
+}
+
+/// The lines of `md` outside fenced code blocks.
+fn outside_fences(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        let ticks: String = line.chars().take_while(|c| *c == '`').collect();
+        match &fence {
+            Some(open) if ticks.len() >= open.len() && line.trim_start_matches('`').is_empty() => {
+                fence = None
+            }
+            Some(_) => {}
+            None if ticks.len() >= 3 => fence = Some(ticks),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn user_text_cannot_become_html_links_or_images() {
+    let mut run = run(json!({
+        "x": "<img src=x onerror=alert(1)>",
+        "pic": "![x](http://evil.example/track.png)",
+        "runlore.error": "<script>alert(2)</script>"
+    }));
+    run.name = "<script>alert(1)</script>".into();
+    run.user = "*bold* [link](javascript:alert(3))".into();
+    run.params.insert(
+        "note".into(),
+        "![p](http://evil.example/p.png) & <b>".into(),
+    );
+    let mut inputs = inputs(run);
+    inputs.record = Some(ExecRecord {
+        argv: vec!["echo".into(), "```\n<script>alert(4)</script>".into()],
+        cwd: "/tmp/`<img src=y onerror=alert(5)>`".into(),
+        capture_errors: vec!["<iframe src=http://evil.example/>".into()],
+        ..ExecRecord::default()
+    });
+    let mut m = manifest();
+    m.root = "<img src=z onerror=alert(6)>".into();
+    m.kind = Kind::Folder;
+    m.notes = vec!["[click](http://evil.example/)".into()];
+    inputs.manifest = Some(m);
+    inputs.problems.push(Problem {
+        path: "runlore/exec.json".into(),
+        what: r#"is malformed: invalid type: string "<img src=w onerror=alert(7)>""#.into(),
+    });
+    let md = render(&inputs);
+    let prose = outside_fences(&md);
+    for needle in [
+        "<script",
+        "<img",
+        "<iframe",
+        "<b>",
+        "![",
+        "onerror=alert(1)>",
+    ] {
+        assert!(
+            !prose.contains(needle),
+            "{needle} outside code blocks:\n{md}"
+        );
+    }
+    for (i, _) in prose.match_indices("](") {
+        assert!(prose[..i].ends_with('\\'), "a link target at {i}:\n{prose}");
+    }
+    assert!(
+        md.starts_with("# Run &lt;script&gt;alert(1)&lt;/script&gt; (`"),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"| tags | pic=!\[x\](http://evil.example/track.png), x=&lt;img src=x onerror=alert(1)&gt; |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"| user | \*bold\* \[link\](javascript:alert(3)) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"| note | !\[p\](http://evil.example/p.png) &amp; &lt;b&gt; |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(r"- working directory: /tmp/\`&lt;img src=y onerror=alert(5)&gt;\`"),
+        "{md}"
+    );
+    // The argument that tries to close the command's block stays inside it.
+    assert!(
+        md.contains("````sh\necho '```\n<script>alert(4)</script>'\n````"),
+        "{md}"
+    );
+    assert!(md.contains(r"  - \[click\](http://evil.example/)"), "{md}");
+    assert!(
+        md.contains(r#"- `runlore/exec.json` is malformed: invalid type: string "&lt;img src=w onerror=alert(7)&gt;""#),
+        "{md}"
+    );
 }
