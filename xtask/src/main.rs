@@ -3,6 +3,7 @@
 
 mod bench;
 mod openapi_test;
+mod postgres;
 mod process;
 mod python;
 mod s3;
@@ -41,6 +42,10 @@ enum Command {
     Openapi,
     /// Build the web UI (npm ci + vite build) when ui/ exists.
     Ui,
+    /// Start the test suite's throwaway PostgreSQL and print its URL
+    /// (RUNLORE_TEST_POSTGRES_URL=...) until Ctrl-C, for running single
+    /// tests against it.
+    Postgres,
     /// Run the benchmarks against a release build and print the figures
     /// (docs/benchmarks.md records them).
     Bench {
@@ -73,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         Command::Test { no_lint } => test::run(!no_lint),
         Command::Openapi => openapi_test::check(),
         Command::Ui => ui::build().map(|_| ()),
+        Command::Postgres => postgres::serve(),
         Command::Bench { quick, mlflow, .. } if mlflow => bench::mlflow_peer(quick),
         Command::Bench { quick, sdk, .. } if sdk => bench::python_script("sdk_overhead", quick),
         Command::Bench {

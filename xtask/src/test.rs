@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 
+use crate::postgres::Postgres;
 use crate::process::{self, cargo};
 use crate::python;
 use crate::s3::S3Server;
@@ -23,11 +24,15 @@ pub fn run(lint: bool) -> Result<()> {
     // Unit tests, the store conformance suite on real SQLite files, server
     // tests on port 0 and CLI tests against the built binary; the blob
     // store's suite also on a real S3-compatible server.
+    // PostgreSQL's tests use one throwaway cluster, each in its own database.
     let s3 = S3Server::start()?;
+    let postgres = Postgres::start()?;
     let mut tests = cargo();
     tests.args(["test", "--workspace"]);
     s3.configure(&mut tests);
+    postgres.configure(&mut tests);
     process::run(&mut tests)?;
+    drop(postgres);
     drop(s3);
     // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
     // installed into .venv) against the built binary.
