@@ -1,6 +1,7 @@
 //! Runlore's metadata store: SQLite (embedded default). PostgreSQL follows
 //! behind the same `MetadataStore` trait.
 
+mod postgres;
 mod sqlite;
 
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use runlore_core::{MetadataStore, Result};
 
+pub use postgres::{LATEST_VERSION as POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use sqlite::{Durability, SCHEMA_VERSION, SqliteStore};
 
 /// File name of the SQLite database inside a data dir.
