@@ -7,6 +7,7 @@
 //! replicas may share one database.
 
 mod migrate;
+mod projects;
 
 use std::str::FromStr;
 
