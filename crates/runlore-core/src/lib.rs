@@ -12,6 +12,7 @@ pub mod features_file;
 pub mod filter;
 pub mod graph;
 pub mod ids;
+pub mod lifecycle_rules;
 pub mod lineage;
 pub mod logged_model;
 pub mod model;

@@ -2,6 +2,7 @@
 //! behind the same `MetadataStore` trait.
 
 mod postgres;
+mod sql_common;
 mod sqlite;
 
 use std::path::Path;

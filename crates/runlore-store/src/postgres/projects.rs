@@ -126,3 +126,23 @@ fn decode_settings(text: &str) -> Result<ProjectSettings> {
     serde_json::from_str(text)
         .map_err(|e| Error::internal(format!("stored project settings are not valid: {e}")))
 }
+
+/// The project's id, creating the project when missing (runs and
+/// experiments may name a project nobody created yet). Safe when replicas
+/// race: the insert waits for a concurrent one and then does nothing, and
+/// the read after it sees the committed row.
+pub(crate) async fn ensure(tx: &deadpool_postgres::Transaction<'_>, name: &str) -> Result<i64> {
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO projects (name, description, lifecycle, created_at, updated_at)
+         VALUES ($1, '', 'active', $2, $2) ON CONFLICT (name) DO NOTHING",
+        &[&name, &now],
+    )
+    .await
+    .map_err(pg_err)?;
+    let row = tx
+        .query_one("SELECT id FROM projects WHERE name = $1", &[&name])
+        .await
+        .map_err(pg_err)?;
+    Ok(row.get(0))
+}

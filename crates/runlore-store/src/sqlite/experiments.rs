@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use runlore_core::store::{DEFAULT_PAGE_SIZE, ExperimentQuery, MAX_PAGE_SIZE};
+use runlore_core::store::ExperimentQuery;
 use runlore_core::time::now_ms;
 use runlore_core::{
     Error, Experiment, ExperimentId, Lifecycle, LifecycleView, NewExperiment, Page, Result, cursor,
@@ -191,26 +191,7 @@ pub fn list(conn: &Connection, query: &ExperimentQuery) -> Result<Page<Experimen
     Ok(Page { items, next_cursor })
 }
 
-pub fn page_size(limit: usize) -> Result<usize> {
-    match limit {
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        n if n > MAX_PAGE_SIZE => Err(Error::invalid(format!(
-            "page size {n} is larger than the maximum {MAX_PAGE_SIZE}"
-        ))),
-        n => Ok(n),
-    }
-}
-
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::sql_common::{escape_like, page_size};
 
 pub fn rename(conn: &Connection, id: ExperimentId, new_name: &str) -> Result<Experiment> {
     let current = get(conn, id)?;
@@ -243,14 +224,7 @@ pub fn set_lifecycle(
     id: ExperimentId,
     lifecycle: Lifecycle,
 ) -> Result<Experiment> {
-    if lifecycle == Lifecycle::Archived {
-        return Err(Error::invalid(
-            "experiments are deleted and restored, not archived",
-        ));
-    }
-    if id == ExperimentId::DEFAULT && lifecycle == Lifecycle::Deleted {
-        return Err(Error::invalid("the Default experiment cannot be deleted"));
-    }
+    runlore_core::lifecycle_rules::check_experiment_change(id, lifecycle)?;
     get(conn, id)?;
     conn.execute(
         "UPDATE experiments SET lifecycle = ?1, updated_at = ?2 WHERE id = ?3",
