@@ -328,3 +328,163 @@ async fn replicas_creating_one_project_at_once_make_it_once() {
     drop(store);
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn experiments_are_created_renamed_deleted_tagged_and_paged() {
+    use runlore_core::store::ExperimentQuery;
+    use runlore_core::{ExperimentId, Lifecycle, LifecycleView, NewExperiment};
+    let Some(db) = FreshDb::create("experiments").await else {
+        return;
+    };
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let new = |name: &str| NewExperiment {
+        project: "vision".to_owned(),
+        name: name.to_owned(),
+        description: String::new(),
+        tags: [("team".to_owned(), "blue".to_owned())].into(),
+        artifact_location: None,
+    };
+    let first = store
+        .create_experiment(NewExperiment {
+            artifact_location: Some("s3://bucket/first".to_owned()),
+            ..new("first")
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.project, "vision", "the project is made on the way");
+    assert_eq!(first.tags["team"], "blue");
+    assert_eq!(
+        first.artifact_location.as_deref(),
+        Some("s3://bucket/first")
+    );
+    store.get_project("vision").await.unwrap();
+    let dup = store.create_experiment(new("first")).await.err().unwrap();
+    assert_eq!(dup.message(), "experiment 'vision/first' already exists");
+    for i in 0..5 {
+        store
+            .create_experiment(new(&format!("Sweep-{i}")))
+            .await
+            .unwrap();
+    }
+    let by_name = store
+        .get_experiment_by_name("vision", "Sweep-3")
+        .await
+        .unwrap();
+    assert_eq!(store.get_experiment(by_name.id).await.unwrap(), by_name);
+    let missing = store
+        .get_experiment_by_name("vision", "nope")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(missing.message(), "experiment 'vision/nope' not found");
+
+    // Pages of two cover every match once, in creation order; the name
+    // filter ignores case; a cursor from another query is refused.
+    let query = ExperimentQuery {
+        project: Some("vision".to_owned()),
+        name_contains: Some("sweep".to_owned()),
+        limit: 2,
+        ..ExperimentQuery::default()
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = store
+            .list_experiments(ExperimentQuery {
+                cursor: cursor.clone(),
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|e| e.name));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        ["Sweep-0", "Sweep-1", "Sweep-2", "Sweep-3", "Sweep-4"]
+    );
+    let page = store.list_experiments(query.clone()).await.unwrap();
+    let other = store
+        .list_experiments(ExperimentQuery {
+            name_contains: None,
+            cursor: page.next_cursor,
+            ..query.clone()
+        })
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(other.kind(), ErrorKind::InvalidArgument);
+
+    let taken = store
+        .rename_experiment(first.id, "Sweep-0")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        taken.message(),
+        "experiment 'vision/Sweep-0' already exists"
+    );
+    let renamed = store.rename_experiment(first.id, "baseline").await.unwrap();
+    assert_eq!(renamed.name, "baseline");
+
+    let deleted = store
+        .set_experiment_lifecycle(first.id, Lifecycle::Deleted)
+        .await
+        .unwrap();
+    assert_eq!(deleted.lifecycle, Lifecycle::Deleted);
+    let inactive = store
+        .list_experiments(ExperimentQuery {
+            view: LifecycleView::Inactive,
+            ..ExperimentQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(inactive.items.len(), 1);
+    let archive = store
+        .set_experiment_lifecycle(first.id, Lifecycle::Archived)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(archive.kind(), ErrorKind::InvalidArgument);
+    let default = store
+        .set_experiment_lifecycle(ExperimentId::DEFAULT, Lifecycle::Deleted)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        default.message(),
+        "the Default experiment cannot be deleted"
+    );
+
+    store
+        .set_experiment_tag(first.id, "team", "red")
+        .await
+        .unwrap();
+    store
+        .set_experiment_tag(first.id, "goal", "sota")
+        .await
+        .unwrap();
+    let tags = store.get_experiment(first.id).await.unwrap().tags;
+    assert_eq!(
+        (tags["team"].as_str(), tags["goal"].as_str()),
+        ("red", "sota")
+    );
+    store.delete_experiment_tag(first.id, "goal").await.unwrap();
+    let gone = store
+        .delete_experiment_tag(first.id, "goal")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(gone.message(), "experiment tag 'goal' not found");
+    let nowhere = store
+        .set_experiment_tag(ExperimentId::new(9_999), "k", "v")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(nowhere.kind(), ErrorKind::NotFound);
+    drop(store);
+    db.drop_db().await;
+}
