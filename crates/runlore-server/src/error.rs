@@ -82,8 +82,24 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        with_retry_hint(self.status, (self.status, Json(body)).into_response())
     }
+}
+
+/// Seconds a client is told to wait before retrying a 503 (a busy or
+/// unreachable database usually passes within a second or two).
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Adds `Retry-After` to a 503, the answer for `Unavailable`, so that
+/// clients and proxies retry instead of giving up.
+pub fn with_retry_hint(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+        );
+    }
+    response
 }
 
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

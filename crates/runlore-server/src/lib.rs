@@ -38,8 +38,14 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Where the embedded store lives (`runlore.db`).
+    /// Holds blobs by default (`<data_dir>/blobs`) and, for `db = sqlite:`,
+    /// the database (`<data_dir>/runlore.db`).
     pub data_dir: PathBuf,
+    /// The metadata database (`--db URL`, `RUNLORE_DB`, `db` in runlore.toml).
+    pub db: runlore_store::DbLocation,
+    /// How long a SQLite write waits for another process's lock before the
+    /// request is answered 503.
+    pub db_busy_timeout: Duration,
     pub max_body_bytes: usize,
     /// A built web UI to serve at `/`, if any.
     pub ui_dir: Option<PathBuf>,
@@ -61,6 +67,8 @@ impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
             data_dir: PathBuf::from("runlore-data"),
+            db: runlore_store::DbLocation::default(),
+            db_busy_timeout: runlore_store::DEFAULT_BUSY_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ui_dir: None,
             artifacts: None,
@@ -101,17 +109,28 @@ pub fn blob_location(data_dir: &std::path::Path, artifacts: Option<&str>) -> Str
 }
 
 impl Stores {
-    /// The embedded default: SQLite in the data dir, blobs in
-    /// `<data_dir>/blobs` unless `config.artifacts` says otherwise.
-    pub fn open(config: &ServerConfig) -> Result<Stores, ServerError> {
-        let sqlite = runlore_store::open_sqlite_with(&config.data_dir, config.durability)?;
+    /// The configured database (through [`runlore_store::open`], the one
+    /// place that picks a backend) and blobs in `config.artifacts`, else
+    /// `<data_dir>/blobs`.
+    pub async fn open(config: &ServerConfig) -> Result<Stores, ServerError> {
+        let opened = runlore_store::open(&store_config(config)).await?;
         let location = blob_location(&config.data_dir, config.artifacts.as_deref());
         Ok(Stores {
-            metadata: sqlite.clone(),
-            artifacts: sqlite.clone(),
-            models: sqlite,
+            metadata: opened.metadata,
+            artifacts: opened.artifacts,
+            models: opened.models,
             blobs: runlore_blobs::open(&location)?,
         })
+    }
+}
+
+/// What the store factory needs from a server's configuration.
+pub fn store_config(config: &ServerConfig) -> runlore_store::StoreConfig {
+    runlore_store::StoreConfig {
+        db: config.db.clone(),
+        data_dir: config.data_dir.clone(),
+        durability: config.durability,
+        busy_timeout: config.db_busy_timeout,
     }
 }
 
@@ -146,7 +165,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let stores = Stores::open(&config)?;
+    let stores = Stores::open(&config).await?;
+    tracing::info!("metadata database: {}", config.db);
     let app = router(stores, &config);
     let limits = listen::ConnectionLimits {
         header_read_timeout: config.header_read_timeout,

@@ -1,6 +1,9 @@
 //! Runlore's metadata store: SQLite (embedded default). PostgreSQL follows
-//! behind the same `MetadataStore` trait.
+//! behind the same `MetadataStore` trait. [`open`] is the one place that
+//! picks a backend from the `db` setting ([`DbLocation`]).
 
+mod location;
+mod open;
 mod postgres;
 mod sql_common;
 mod sqlite;
@@ -10,6 +13,8 @@ use std::sync::Arc;
 
 use runlore_core::{MetadataStore, Result};
 
+pub use location::{ACCEPTED_FORMS as DB_URL_FORMS, DbLocation, redact as redact_url};
+pub use open::{DEFAULT_BUSY_TIMEOUT, OpenedStore, StoreConfig, open};
 pub use postgres::{LATEST_VERSION as POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use sqlite::{Durability, SCHEMA_VERSION, SqliteStore};
 
@@ -17,7 +22,8 @@ pub use sqlite::{Durability, SCHEMA_VERSION, SqliteStore};
 pub const SQLITE_FILE: &str = "runlore.db";
 
 /// Opens (creating when missing) the embedded store of a data dir:
-/// `<data_dir>/runlore.db`, migrated to the latest schema.
+/// `<data_dir>/runlore.db`, migrated to the latest schema. For tests and
+/// tools that want SQLite itself; the server and the CLI use [`open`].
 pub fn open_data_dir(data_dir: &Path) -> Result<Arc<dyn MetadataStore>> {
     Ok(open_sqlite(data_dir)?)
 }

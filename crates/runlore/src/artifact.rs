@@ -13,7 +13,6 @@ use runlore_core::artifact_service::{ArtifactService, UploadOptions, UseInput};
 use runlore_core::{Artifact, ArtifactDirection, Error, RunId, Sha256Hex};
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
 use crate::run::resolve_id;
 use crate::{Ctx, output};
 
@@ -75,27 +74,14 @@ pub enum ArtifactCommand {
     },
 }
 
-/// The artifact service for the configured place: the server, or the
-/// local data dir's store and blob folder.
-pub fn service(config: &Config) -> Result<Arc<dyn ArtifactService>> {
-    if let Some(url) = &config.server.value {
-        return Ok(Arc::new(runlore_client::HttpStore::new(url)?));
-    }
-    let stores = runlore_server::Stores::open(&runlore_server::ServerConfig {
-        data_dir: config.data_dir.value.clone(),
-        artifacts: config.artifacts.value.clone(),
-        ..runlore_server::ServerConfig::default()
-    })?;
-    Ok(Arc::new(runlore_server::local_artifacts::LocalArtifacts {
-        store: stores.metadata,
-        index: stores.artifacts,
-        models: stores.models,
-        blobs: stores.blobs,
-    }))
+/// The artifact service for the command's place: the server, or the local
+/// database's stores (the ones `ctx.store` is, opened once) and blob folder.
+pub fn service(ctx: &Ctx) -> Result<Arc<dyn ArtifactService>> {
+    Ok(ctx.backend.artifacts()?)
 }
 
 pub async fn run(ctx: &Ctx, command: ArtifactCommand) -> Result<()> {
-    let service = service(&ctx.config)?;
+    let service = service(ctx)?;
     match command {
         ArtifactCommand::Put {
             run,

@@ -14,6 +14,8 @@ environment variables, then flags:
   runlore.toml   environment        flag
   server         RUNLORE_SERVER     --server URL      (empty: the local data dir)
   data_dir       RUNLORE_DATA_DIR   --data-dir DIR    (default ./runlore-data)
+  db             RUNLORE_DB         --db URL          (default sqlite: = <data_dir>/runlore.db;
+                                                       sqlite:PATH, postgres://…)
   project        RUNLORE_PROJECT    --project NAME    (default \"default\")
   host           RUNLORE_HOST       server --host     (default 127.0.0.1)
   port           RUNLORE_PORT       server --port     (default 5000)
@@ -49,6 +51,11 @@ pub struct GlobalArgs {
     /// Local data dir [env: RUNLORE_DATA_DIR] [default: ./runlore-data]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Metadata database: sqlite: (the data dir's runlore.db), sqlite:PATH or
+    /// postgres://user:password@host:port/database [env: RUNLORE_DB]
+    /// [default: sqlite:]
+    #[arg(long, global = true, value_name = "URL")]
+    pub db: Option<String>,
     /// Project to work in [env: RUNLORE_PROJECT] [default: from runlore.toml, else "default"]
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub project: Option<String>,

@@ -19,6 +19,7 @@ pub const DEFAULT_PORT: u16 = 5000;
 /// Every environment variable Runlore's CLI reads, with its `runlore.toml` key.
 pub const ENV_SERVER: &str = "RUNLORE_SERVER";
 pub const ENV_DATA_DIR: &str = "RUNLORE_DATA_DIR";
+pub const ENV_DB: &str = "RUNLORE_DB";
 pub const ENV_HOST: &str = "RUNLORE_HOST";
 pub const ENV_PORT: &str = "RUNLORE_PORT";
 pub const ENV_PROJECT: &str = "RUNLORE_PROJECT";
@@ -31,7 +32,7 @@ pub const ENV_LOG: &str = "RUNLORE_LOG";
 
 /// `(toml key, env var, meaning)` for every setting; `config show` and the
 /// help text list these.
-pub const SETTINGS: [(&str, &str, &str); 8] = [
+pub const SETTINGS: [(&str, &str, &str); 9] = [
     (
         "server",
         ENV_SERVER,
@@ -41,6 +42,12 @@ pub const SETTINGS: [(&str, &str, &str); 8] = [
         "data_dir",
         ENV_DATA_DIR,
         "local data dir (default ./runlore-data)",
+    ),
+    (
+        "db",
+        ENV_DB,
+        "metadata database: sqlite: (default, <data_dir>/runlore.db), sqlite:PATH, or \
+         postgres://user:password@host:port/database",
     ),
     (
         "project",
@@ -116,6 +123,8 @@ pub struct Config {
     /// `None`: work on the local data dir.
     pub server: Setting<Option<String>>,
     pub data_dir: Setting<PathBuf>,
+    /// The metadata database; `sqlite:` is `<data_dir>/runlore.db`.
+    pub db: Setting<DbUrl>,
     pub project: Setting<String>,
     pub host: Setting<String>,
     pub port: Setting<u16>,
@@ -137,6 +146,8 @@ pub struct Flags {
     pub config: Option<PathBuf>,
     pub server: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// `--db URL`, not yet parsed (a bad one is an invalid-argument error).
+    pub db: Option<String>,
     pub project: Option<String>,
     pub host: Option<String>,
     pub port: Option<u16>,
@@ -162,6 +173,7 @@ pub fn load_from(
     let mut config = Config {
         server: Setting::new(None, Source::Default),
         data_dir: Setting::new(PathBuf::from(DEFAULT_DATA_DIR), Source::Default),
+        db: Setting::new(DbUrl::default(), Source::Default),
         project: Setting::new(runlore_core::DEFAULT_PROJECT.to_owned(), Source::Default),
         host: Setting::new(DEFAULT_HOST.to_owned(), Source::Default),
         port: Setting::new(DEFAULT_PORT, Source::Default),
@@ -173,7 +185,7 @@ pub fn load_from(
     };
     apply_file(&mut config, flags.config.as_deref(), default_file)?;
     apply_env(&mut config, env)?;
-    apply_flags(&mut config, flags);
+    apply_flags(&mut config, flags)?;
     Ok(config)
 }
 
@@ -205,6 +217,11 @@ fn apply_file(config: &mut Config, explicit: Option<&Path>, default_file: &Path)
             "data_dir" => {
                 let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
                 config.data_dir = Setting::new(base.join(text), source.clone());
+            }
+            "db" => {
+                let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
+                let location = parse_db(text, &format!("{} (db)", path.display()))?;
+                config.db = Setting::new(DbUrl(location.relative_to(base)), source.clone());
             }
             "project" => {
                 let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
@@ -263,6 +280,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(text) = set(ENV_DATA_DIR) {
         config.data_dir = Setting::new(PathBuf::from(text), Source::Env(ENV_DATA_DIR));
     }
+    if let Some(text) = set(ENV_DB) {
+        config.db = Setting::new(DbUrl(parse_db(&text, ENV_DB)?), Source::Env(ENV_DB));
+    }
     if let Some(text) = set(ENV_PROJECT) {
         config.project = Setting::new(text, Source::Env(ENV_PROJECT));
     }
@@ -287,12 +307,15 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     Ok(())
 }
 
-fn apply_flags(config: &mut Config, flags: &Flags) {
+fn apply_flags(config: &mut Config, flags: &Flags) -> Result<()> {
     if let Some(server) = &flags.server {
         config.server = Setting::new(non_empty(server), Source::Flag);
     }
     if let Some(dir) = &flags.data_dir {
         config.data_dir = Setting::new(dir.clone(), Source::Flag);
+    }
+    if let Some(text) = &flags.db {
+        config.db = Setting::new(DbUrl(parse_db(text, "--db")?), Source::Flag);
     }
     if let Some(project) = &flags.project {
         config.project = Setting::new(project.clone(), Source::Flag);
@@ -312,6 +335,25 @@ fn apply_flags(config: &mut Config, flags: &Flags) {
     if !flags.public_names.is_empty() {
         config.public_names = Setting::new(flags.public_names.clone(), Source::Flag);
     }
+    Ok(())
+}
+
+/// The `db` setting: a parsed location that shows (in `config show`, its
+/// JSON and logs) without any password.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DbUrl(pub runlore_store::DbLocation);
+
+impl Serialize for DbUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// Parses a `db` URL; the error stays a `runlore_core::Error` (exit code 2)
+/// and says which setting held it.
+fn parse_db(text: &str, from: &str) -> Result<runlore_store::DbLocation> {
+    runlore_store::DbLocation::parse(text)
+        .map_err(|e| runlore_core::Error::new(e.kind(), format!("{from}: {}", e.message())).into())
 }
 
 /// `a.example, b.example:8443` as a list (empty items dropped).

@@ -113,7 +113,7 @@ async fn resolve_blob(ctx: &Ctx, service: &dyn ArtifactService, what: &str) -> R
 }
 
 pub async fn run(ctx: &Ctx, command: LineageCommand) -> Result<()> {
-    let service = service(&ctx.config)?;
+    let service = service(ctx)?;
     match command {
         LineageCommand::Show { what } => {
             let sha = resolve_blob(ctx, service.as_ref(), &what).await?;
@@ -238,7 +238,7 @@ fn parse_since(text: &str) -> Result<i64> {
 }
 
 pub async fn gc(ctx: &Ctx, args: GcArgs) -> Result<()> {
-    let service = service(&ctx.config)?;
+    let service = service(ctx)?;
     let report = service
         .gc(GcOptions {
             apply: args.apply,

@@ -4,6 +4,7 @@
 
 mod artifact;
 mod artifact_diff;
+mod backend;
 mod cli;
 mod config;
 mod demo;
@@ -39,6 +40,8 @@ use crate::config::{Config, Flags};
 /// What every command gets: the store, the resolved settings, the format.
 pub struct Ctx {
     pub store: Arc<dyn MetadataStore>,
+    /// The opened place `store` belongs to; also gives its artifact service.
+    pub backend: backend::Backend,
     pub config: Config,
     pub json: bool,
 }
@@ -74,6 +77,7 @@ fn run_cli(cli: Cli) -> Result<()> {
         config: cli.global.config.clone(),
         server: cli.global.server.clone(),
         data_dir: cli.global.data_dir.clone(),
+        db: cli.global.db.clone(),
         project: cli.global.project.clone(),
         ..Flags::default()
     };
@@ -116,8 +120,10 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Config(ConfigCommand::Show) => return config::show(&config, json),
         other => other,
     };
+    let backend = backend::Backend::open(&config).await?;
     let ctx = Ctx {
-        store: open_store(&config)?,
+        store: backend.metadata(),
+        backend,
         config,
         json,
     };
@@ -132,13 +138,6 @@ async fn dispatch(cli: Cli, config: Config) -> Result<()> {
         Command::Gc(args) => lineage::gc(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Server(_) | Command::Config(_) => Ok(()),
-    }
-}
-
-fn open_store(config: &Config) -> Result<Arc<dyn MetadataStore>> {
-    match &config.server.value {
-        Some(url) => Ok(Arc::new(runlore_client::HttpStore::new(url)?)),
-        None => Ok(runlore_store::open_data_dir(&config.data_dir.value)?),
     }
 }
 

@@ -17,7 +17,7 @@ pub use runlore_core::repro::REPORT_PATH;
 
 pub async fn run(ctx: &Ctx, id: &str, output: Option<&Path>, save: bool) -> Result<()> {
     let run = crate::run::resolve_id(ctx, id).await?;
-    let files = RunFiles::open(&ctx.config)?;
+    let files = RunFiles::open(ctx)?;
     let text = generate(ctx, &files, &run).await?;
     if save {
         files

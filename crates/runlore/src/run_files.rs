@@ -13,7 +13,6 @@ use futures::StreamExt;
 use runlore_core::artifact_service::{ArtifactService, UploadOptions};
 use runlore_core::{Error, Result, RunId, Sha256Hex};
 
-use crate::config::Config;
 use crate::journal::JournalWriter;
 
 /// Where the files go: a store (through its artifact service) or, when
@@ -24,13 +23,9 @@ pub enum RunFiles {
 }
 
 impl RunFiles {
-    pub fn open(config: &Config) -> Result<RunFiles> {
-        let service =
-            crate::artifact::service(config).map_err(|e| match e.downcast::<Error>() {
-                Ok(e) => e,
-                Err(e) => Error::internal(format!("{e:#}")),
-            })?;
-        Ok(RunFiles::Service(service))
+    /// The artifact service of the command's opened stores.
+    pub fn open(ctx: &crate::Ctx) -> Result<RunFiles> {
+        Ok(RunFiles::Service(ctx.backend.artifacts()?))
     }
 
     /// Files written to a journal only (nothing can be read back).

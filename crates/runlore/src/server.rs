@@ -55,6 +55,7 @@ pub async fn run(
     let data_dir = config.data_dir.value.clone();
     let server_config = runlore_server::ServerConfig {
         data_dir: data_dir.clone(),
+        db: config.db.value.0.clone(),
         ui_dir: config.ui_dir.value.clone(),
         artifacts: config.artifacts.value.clone(),
         public_names: config.public_names.value.clone(),
@@ -63,8 +64,9 @@ pub async fn run(
     };
     // Tests and benchmarks parse this line for the URL (port 0 included).
     output::println_flush(&format!(
-        "Runlore listening on http://{address} (data: {})",
-        data_dir.display()
+        "Runlore listening on http://{address} (data: {}, db: {})",
+        data_dir.display(),
+        config.db.value.0
     ))?;
     runlore_server::serve(server_config, listener, runlore_server::shutdown_signal())
         .await

@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, id: &str, dir: Option<&Path>, wait_s: u64) -> Result
     let skip = vec![ctx.config.data_dir.value.clone()];
     let mut captured =
         tokio::task::spawn_blocking(move || snapshot::capture(&cwd, &policy, &skip)).await??;
-    let files = RunFiles::open(&ctx.config)?;
+    let files = RunFiles::open(ctx)?;
     snapshot::upload(&files, &run, &mut captured).await?;
     let m = &captured.manifest;
     if ctx.json {

@@ -93,7 +93,7 @@ pub async fn run(ctx: &Ctx, path: Option<PathBuf>) -> Result<()> {
     let artifacts = if folders.is_empty() {
         None
     } else {
-        Some(crate::artifact::service(&ctx.config)?)
+        Some(crate::artifact::service(ctx)?)
     };
     for (folder, artifacts) in folders.iter().zip(artifacts.iter().cycle()) {
         let outcome = sync_folder(ctx, artifacts.as_ref(), folder)

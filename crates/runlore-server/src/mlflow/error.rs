@@ -1,6 +1,8 @@
 //! MLflow's error shape: `{"error_code","message"}` with 400 or 404 for
 //! anything the caller got wrong. Never a 5xx for a user's mistake: the
-//! MLflow client retries 5xx answers for minutes before giving up.
+//! MLflow client retries 5xx answers for minutes before giving up. A busy
+//! or unreachable database is 503 `TEMPORARILY_UNAVAILABLE` with
+//! `Retry-After`, which is exactly when retrying helps.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -78,6 +80,6 @@ impl From<Error> for MlflowError {
 impl IntoResponse for MlflowError {
     fn into_response(self) -> Response {
         let body = json!({"error_code": self.code, "message": self.message});
-        (self.status, Json(body)).into_response()
+        crate::error::with_retry_hint(self.status, (self.status, Json(body)).into_response())
     }
 }

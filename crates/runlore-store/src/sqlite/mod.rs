@@ -45,9 +45,55 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
 }
 
-/// Maps a database failure to an internal error (its text goes to logs only).
+/// Maps a database failure: a database that is busy, locked by another
+/// process or cannot be opened is `Unavailable` (the server answers 503 and
+/// a client may retry); anything else is internal (its text goes to logs
+/// only). The driver's text stays in the message as the cause.
 pub(crate) fn db_err(e: rusqlite::Error) -> Error {
+    if is_unavailable(&e) {
+        return Error::new(
+            ErrorKind::Unavailable,
+            format!("the database is busy or cannot be opened; try again (sqlite: {e})"),
+        );
+    }
     Error::internal(format!("sqlite: {e}"))
+}
+
+/// SQLITE_BUSY, SQLITE_LOCKED and SQLITE_CANTOPEN: conditions that pass
+/// (another process's transaction ends, a disk comes back), not bugs.
+fn is_unavailable(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen)
+    )
+}
+
+/// [`db_err`] for opening the file, naming it.
+fn open_err(path: &Path, e: rusqlite::Error) -> Error {
+    let err = db_err(e);
+    Error::new(
+        err.kind(),
+        format!(
+            "cannot open database '{}': {}",
+            path.display(),
+            err.message()
+        ),
+    )
+}
+
+impl SqliteStore {
+    /// How long a write waits for another connection's lock before failing
+    /// as `Unavailable` (10 s unless set; tests set it short).
+    pub fn with_busy_timeout(self, timeout: std::time::Duration) -> Result<SqliteStore> {
+        self.inner
+            .writer
+            .lock()
+            .map_err(|_| Error::internal("sqlite writer lock poisoned"))?
+            .busy_timeout(timeout)
+            .map_err(db_err)?;
+        Ok(self)
+    }
 }
 
 fn configure(conn: &Connection, durability: Durability) -> Result<()> {
@@ -77,9 +123,7 @@ impl SqliteStore {
 
     /// [`SqliteStore::open`] with a chosen durability.
     pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore> {
-        let mut writer = Connection::open(path).map_err(|e| {
-            Error::internal(format!("cannot open database '{}': {e}", path.display()))
-        })?;
+        let mut writer = Connection::open(path).map_err(|e| open_err(path, e))?;
         configure(&writer, durability)?;
         migrate::migrate(&mut writer)?;
         Ok(SqliteStore {

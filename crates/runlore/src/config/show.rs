@@ -13,7 +13,7 @@ pub fn show(config: &Config, json: bool) -> Result<()> {
         return crate::output::print_json(config);
     }
     let shown = |path: &Path| path.display().to_string();
-    let rows: [(&str, String, &Source); 8] = [
+    let rows: [(&str, String, &Source); 9] = [
         (
             "server",
             config
@@ -28,6 +28,7 @@ pub fn show(config: &Config, json: bool) -> Result<()> {
             shown(&config.data_dir.value),
             &config.data_dir.source,
         ),
+        ("db", db_shown(config), &config.db.source),
         (
             "project",
             config.project.value.clone(),
@@ -73,4 +74,21 @@ pub fn show(config: &Config, json: bool) -> Result<()> {
         .as_deref()
         .map_or_else(|| "(none)".into(), shown);
     crate::output::println_flush(&format!("\nconfig file: {file}"))
+}
+
+/// The database as `config show` prints it: the URL without its password,
+/// and for `sqlite:` the file it names.
+fn db_shown(config: &Config) -> String {
+    let location = &config.db.value.0;
+    match location {
+        runlore_store::DbLocation::SqliteInDataDir => format!(
+            "sqlite: ({})",
+            config
+                .data_dir
+                .value
+                .join(runlore_store::SQLITE_FILE)
+                .display()
+        ),
+        other => other.to_string(),
+    }
 }

@@ -120,7 +120,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     };
     ctx.store.set_project_settings(&project, settings).await?;
 
-    let service = crate::artifact::service(&ctx.config)?;
+    let service = crate::artifact::service(ctx)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let specs = specs();
     let mut ids: Vec<RunId> = Vec::new();

@@ -292,7 +292,7 @@ pub async fn execute(ctx: &Ctx, plan: Plan) -> Result<u8> {
 async fn create_run(ctx: &Ctx, new: NewRun) -> Result<(Sink, Run)> {
     match ctx.store.create_run(new.clone()).await {
         Ok(run) => {
-            let files = RunFiles::open(&ctx.config)?;
+            let files = RunFiles::open(ctx)?;
             Ok((Sink::online(Arc::clone(&ctx.store), files), run))
         }
         Err(e) if e.kind() == ErrorKind::Unavailable && ctx.config.server.value.is_some() => {

@@ -54,7 +54,7 @@ pub fn split_requirements(text: &str) -> (Vec<&str>, Vec<LeftOut<'_>>) {
 
 pub async fn build_env(ctx: &Ctx, id: &str, dir: &Path) -> Result<()> {
     let run = crate::run::resolve_id(ctx, id).await?;
-    let files = RunFiles::open(&ctx.config)?;
+    let files = RunFiles::open(ctx)?;
     let Some(requirements) = optional(&files, &run, REQUIREMENTS_PATH).await? else {
         return Err(Error::new(
             ErrorKind::NotFound,

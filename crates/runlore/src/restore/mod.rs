@@ -92,7 +92,7 @@ pub async fn load_record(files: &RunFiles, run: &RunId) -> Result<Option<ExecRec
 /// `runlore run restore RUN --to DIR`.
 pub async fn restore(ctx: &Ctx, id: &str, dest: &Path) -> Result<()> {
     let run = crate::run::resolve_id(ctx, id).await?;
-    let files = RunFiles::open(&ctx.config)?;
+    let files = RunFiles::open(ctx)?;
     let summary = restore_into(ctx, &files, &run, dest).await?;
     if ctx.json {
         return crate::output::print_json(&summary);
@@ -232,7 +232,7 @@ fn print_summary(manifest: &Manifest, rebuilt: &tree::Rebuilt, dest: &Path, extr
 /// `runlore run rerun RUN [--set k=v]…`.
 pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     let original = crate::run::resolve_id(ctx, &args.id).await?;
-    let files = RunFiles::open(&ctx.config)?;
+    let files = RunFiles::open(ctx)?;
     let Some(record) = load_record(&files, &original).await? else {
         return Err(Error::invalid(format!(
             "run {original} was not started by `runlore exec`: there is no command to re-run"
@@ -257,6 +257,7 @@ pub async fn rerun(ctx: &Ctx, args: RerunArgs) -> Result<()> {
     crate::exec::overrides::parse_all(&args.set)?;
     let quiet = Ctx {
         store: ctx.store.clone(),
+        backend: ctx.backend.clone(),
         config: ctx.config.clone(),
         json: true,
     };

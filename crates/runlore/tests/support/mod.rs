@@ -13,9 +13,10 @@ use runlore_core::{
 };
 
 /// Every variable the CLI reads, removed so the host's settings never leak in.
-pub const RUNLORE_VARS: [&str; 7] = [
+pub const RUNLORE_VARS: [&str; 8] = [
     "RUNLORE_SERVER",
     "RUNLORE_DATA_DIR",
+    "RUNLORE_DB",
     "RUNLORE_HOST",
     "RUNLORE_PORT",
     "RUNLORE_PROJECT",
@@ -184,7 +185,7 @@ impl ServerChild {
             panic!("unexpected first line from runlore server: {line:?}");
         };
         assert!(
-            line.contains(&format!("(data: {})", data_dir.display())),
+            line.contains(&format!("(data: {}, db: sqlite:)", data_dir.display())),
             "{line}"
         );
         ServerChild { child, url }
