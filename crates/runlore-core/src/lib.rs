@@ -17,12 +17,14 @@ pub mod lineage;
 pub mod logged_model;
 pub mod model;
 pub mod names;
+pub mod naming_rule;
 pub mod prov;
 pub mod repro;
 pub mod settings;
 pub mod store;
 pub mod time;
 pub mod validate;
+pub mod validated;
 
 pub use artifact::{
     Artifact, ArtifactDirection, ArtifactEntry, ArtifactOwner, ModelId, NewArtifact,
@@ -38,3 +40,4 @@ pub use logged_model::*;
 pub use model::*;
 pub use settings::SettingsUpdate;
 pub use store::{ArtifactIndex, MetadataStore, ModelStore};
+pub use validated::Validated;

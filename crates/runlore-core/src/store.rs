@@ -2,9 +2,13 @@
 //! implement it in `runlore-store`; every transport talks to it through
 //! `Arc<dyn MetadataStore>`, chosen once at start-up.
 //!
-//! Implementations validate nothing that [`crate::validate`] already checks
-//! at the edge, but they enforce the invariants only they can see (param
-//! immutability, uniqueness, existence).
+//! Who checks what: the domain's input rules (names, keys, values, sizes,
+//! settings, lifecycle changes, artifact paths) are applied once, by
+//! [`crate::Validated`], which the store factory (`runlore_store::open`)
+//! puts in front of every backend. Implementations check none of them; they
+//! enforce only the invariants they alone can see (uniqueness, existence,
+//! param immutability, cycles), and a project's naming rule is decided by
+//! [`crate::naming_rule`] while the backend walks its runs.
 
 use std::collections::BTreeMap;
 

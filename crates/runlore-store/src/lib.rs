@@ -11,7 +11,7 @@ mod sqlite;
 use std::path::Path;
 use std::sync::Arc;
 
-use runlore_core::{MetadataStore, Result};
+use runlore_core::{MetadataStore, Result, Validated};
 
 pub use location::{ACCEPTED_FORMS as DB_URL_FORMS, DbLocation, redact as redact_url};
 pub use open::{DEFAULT_BUSY_TIMEOUT, OpenedStore, StoreConfig, open};
@@ -29,21 +29,25 @@ pub fn open_data_dir(data_dir: &Path) -> Result<Arc<dyn MetadataStore>> {
 }
 
 /// Like [`open_data_dir`], keeping the concrete type, which also serves the
-/// artifact index and the logged models.
-pub fn open_sqlite(data_dir: &Path) -> Result<Arc<SqliteStore>> {
+/// artifact index and the logged models. Like every store [`open`] gives,
+/// it checks inputs by the domain's rules ([`Validated`]).
+pub fn open_sqlite(data_dir: &Path) -> Result<Arc<Validated<SqliteStore>>> {
     open_sqlite_with(data_dir, Durability::default())
 }
 
-/// [`open_sqlite`] with a chosen durability (`runlore server --durability`).
-pub fn open_sqlite_with(data_dir: &Path, durability: Durability) -> Result<Arc<SqliteStore>> {
+/// [`open_sqlite`] with a chosen durability.
+pub fn open_sqlite_with(
+    data_dir: &Path,
+    durability: Durability,
+) -> Result<Arc<Validated<SqliteStore>>> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         runlore_core::Error::internal(format!(
             "cannot create data dir '{}': {e}",
             data_dir.display()
         ))
     })?;
-    Ok(Arc::new(SqliteStore::open_with(
+    Ok(Arc::new(Validated::new(SqliteStore::open_with(
         &data_dir.join(SQLITE_FILE),
         durability,
-    )?))
+    )?)))
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use runlore_core::{ArtifactIndex, Error, MetadataStore, ModelStore, Result};
+use runlore_core::{ArtifactIndex, Error, MetadataStore, ModelStore, Result, Validated};
 
 use crate::{DbLocation, Durability, SqliteStore};
 
@@ -46,7 +46,8 @@ pub struct OpenedStore {
     pub models: Arc<dyn ModelStore>,
 }
 
-/// Opens (creating and migrating when needed) the configured database.
+/// Opens (creating and migrating when needed) the configured database,
+/// behind the domain's input rules ([`Validated`]).
 pub async fn open(config: &StoreConfig) -> Result<OpenedStore> {
     match &config.db {
         DbLocation::SqliteInDataDir | DbLocation::SqliteFile(_) => {
@@ -69,7 +70,7 @@ pub async fn open(config: &StoreConfig) -> Result<OpenedStore> {
     }
 }
 
-fn open_sqlite_file(path: &Path, config: &StoreConfig) -> Result<Arc<SqliteStore>> {
+fn open_sqlite_file(path: &Path, config: &StoreConfig) -> Result<Arc<Validated<SqliteStore>>> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| {
             Error::internal(format!(
@@ -79,5 +80,7 @@ fn open_sqlite_file(path: &Path, config: &StoreConfig) -> Result<Arc<SqliteStore
         })?;
     }
     let store = SqliteStore::open_with(path, config.durability)?;
-    Ok(Arc::new(store.with_busy_timeout(config.busy_timeout)?))
+    Ok(Arc::new(Validated::new(
+        store.with_busy_timeout(config.busy_timeout)?,
+    )))
 }

@@ -13,7 +13,7 @@ fn sha(n: u32) -> Sha256Hex {
 
 struct World {
     _dir: tempfile::TempDir,
-    store: std::sync::Arc<runlore_store::SqliteStore>,
+    store: std::sync::Arc<runlore_core::Validated<runlore_store::SqliteStore>>,
 }
 
 impl World {

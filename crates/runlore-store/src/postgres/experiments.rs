@@ -195,7 +195,6 @@ impl PostgresStore {
         id: ExperimentId,
         lifecycle: Lifecycle,
     ) -> Result<Experiment> {
-        runlore_core::lifecycle_rules::check_experiment_change(id, lifecycle)?;
         let client = self.client().await?;
         let changed = client
             .execute(

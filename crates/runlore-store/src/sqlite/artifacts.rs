@@ -3,7 +3,6 @@
 //! them.
 
 use async_trait::async_trait;
-use runlore_core::artifact::validate_path;
 use runlore_core::time::now_ms;
 use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -224,25 +223,21 @@ impl ArtifactIndex for SqliteStore {
     }
 
     async fn put_artifact(&self, owner: &ArtifactOwner, new: NewArtifact) -> Result<Artifact> {
-        validate_path(&new.path)?;
         let owner = owner.clone();
         self.write(move |c| put(c, &owner, new)).await
     }
 
     async fn get_artifact(&self, owner: &ArtifactOwner, path: &str) -> Result<Artifact> {
-        validate_path(path)?;
         let (owner, path) = (owner.clone(), path.to_owned());
         self.read(move |c| get(c, &owner, &path)).await
     }
 
     async fn list_artifacts(&self, owner: &ArtifactOwner, dir: &str) -> Result<Vec<Artifact>> {
-        let dir = artifact::normalize_dir(dir)?;
-        let owner = owner.clone();
+        let (owner, dir) = (owner.clone(), dir.to_owned());
         self.read(move |c| list(c, &owner, &dir)).await
     }
 
     async fn delete_artifacts(&self, owner: &ArtifactOwner, path: &str) -> Result<u64> {
-        validate_path(path)?;
         let (owner, path) = (owner.clone(), path.to_owned());
         self.write(move |c| delete(c, &owner, &path)).await
     }

@@ -215,8 +215,6 @@ where
 #[async_trait]
 impl MetadataStore for SqliteStore {
     async fn create_project(&self, new: NewProject) -> Result<Project> {
-        validate::project_name(&new.name)?;
-        validate::description(&new.description)?;
         self.write(move |c| projects::create(c, &new)).await
     }
 
@@ -251,13 +249,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn create_experiment(&self, new: NewExperiment) -> Result<Experiment> {
-        validate::project_name(&new.project)?;
-        validate::display_name("experiment", &new.name)?;
-        validate::description(&new.description)?;
-        for (k, v) in &new.tags {
-            validate::key("tag", k)?;
-            validate::tag_value(k, v)?;
-        }
         self.write(move |c| experiments::create(c, &new)).await
     }
 
@@ -276,7 +267,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn rename_experiment(&self, id: ExperimentId, new_name: &str) -> Result<Experiment> {
-        validate::display_name("experiment", new_name)?;
         let new_name = new_name.to_owned();
         self.write(move |c| experiments::rename(c, id, &new_name))
             .await
@@ -292,8 +282,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn set_experiment_tag(&self, id: ExperimentId, key: &str, value: &str) -> Result<()> {
-        validate::key("tag", key)?;
-        validate::tag_value(key, value)?;
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |c| experiments::set_tag(c, id, &key, &value))
             .await
@@ -306,7 +294,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn create_run(&self, new: NewRun) -> Result<Run> {
-        validate::new_run(&new)?;
         self.write(move |c| runs::create(c, new)).await
     }
 
@@ -316,9 +303,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn update_run(&self, id: &RunId, patch: RunPatch) -> Result<Run> {
-        if let Some(name) = &patch.name {
-            validate::display_name("run", name)?;
-        }
         let id = id.clone();
         self.write(move |c| runs::update(c, &id, &patch)).await
     }
@@ -339,7 +323,6 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn log_batch(&self, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
-        validate::log_batch(&batch)?;
         let id = id.clone();
         self.write(move |c| metrics::log_batch(c, &id, batch)).await
     }

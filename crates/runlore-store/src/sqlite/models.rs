@@ -290,15 +290,6 @@ pub fn attach_io(conn: &Connection, list: &str, runs: &mut HashMap<i64, Run>) ->
 #[async_trait]
 impl ModelStore for SqliteStore {
     async fn create_logged_model(&self, new: NewLoggedModel) -> Result<LoggedModel> {
-        validate::display_name("model", &new.name)?;
-        for (k, v) in &new.tags {
-            validate::key("tag", k)?;
-            validate::tag_value(k, v)?;
-        }
-        for (k, v) in &new.params {
-            validate::key("param", k)?;
-            validate::param_value(k, v)?;
-        }
         self.write(move |c| create(c, &new)).await
     }
 
@@ -321,10 +312,6 @@ impl ModelStore for SqliteStore {
         id: &ModelId,
         tags: BTreeMap<String, String>,
     ) -> Result<LoggedModel> {
-        for (k, v) in &tags {
-            validate::key("tag", k)?;
-            validate::tag_value(k, v)?;
-        }
         let id = id.clone();
         self.write(move |c| set_tags(c, &id, &tags)).await
     }

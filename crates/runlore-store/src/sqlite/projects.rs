@@ -134,7 +134,6 @@ pub fn set_settings(
     name: &str,
     settings: &ProjectSettings,
 ) -> Result<ProjectSettings> {
-    settings.validate()?;
     let text = serde_json::to_string(settings)
         .map_err(|e| Error::internal(format!("cannot encode project settings: {e}")))?;
     let changed = conn

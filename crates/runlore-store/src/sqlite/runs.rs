@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use runlore_core::naming_rule::NamingOutcome;
 use runlore_core::time::now_ms;
 use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -146,9 +147,9 @@ pub fn create(conn: &mut Connection, mut new: NewRun) -> Result<Run> {
     Ok(run)
 }
 
-/// The project's naming rule: refuses names that do not match when it is
-/// enforced, and finds the primary parent from the name's `parent` group
-/// when the rule says so and no parent was given.
+/// The project's naming rule (decided by `runlore_core::naming_rule`):
+/// refuses names it does not allow, and finds the primary parent the name
+/// points at among the project's runs, newest first, in this transaction.
 fn apply_naming_rule(
     conn: &Connection,
     project_id: i64,
@@ -159,30 +160,10 @@ fn apply_naming_rule(
     let Some(rule) = super::projects::settings_of(conn, project_id)?.naming else {
         return Ok(());
     };
-    let regex = rule.compile()?;
-    if rule.parent_from == runlore_core::ParentFrom::None && !parents.is_empty() {
-        return Err(Error::invalid(format!(
-            "runs of project '{project}' have no parents (its naming rule says parent_from = none)"
-        )));
-    }
-    let Some(caps) = regex.captures(name) else {
-        if rule.enforce {
-            return Err(Error::invalid(format!(
-                "run name '{name}' does not match project '{project}''s naming pattern '{}'",
-                rule.pattern
-            )));
-        }
-        return Ok(());
+    let search = match rule.for_new_run(project, name, parents)? {
+        NamingOutcome::Accept => return Ok(()),
+        NamingOutcome::FindParent(search) => search,
     };
-    if rule.parent_from != runlore_core::ParentFrom::Group || !parents.is_empty() {
-        return Ok(());
-    }
-    let Some(wanted) = caps.name("parent").map(|m| m.as_str().to_owned()) else {
-        return Ok(());
-    };
-    // The parent is the newest run whose `id` group is the wanted value, or,
-    // for names outside the pattern (a root like `8_base`), whose name is
-    // that value or starts with it followed by a separator.
     let mut stmt = conn
         .prepare_cached(
             "SELECT uuid, name FROM runs
@@ -192,26 +173,13 @@ fn apply_naming_rule(
     let mut rows = stmt.query([project_id]).map_err(db_err)?;
     while let Some(row) = rows.next().map_err(db_err)? {
         let candidate: String = row.get(1).map_err(db_err)?;
-        let by_group = regex
-            .captures(&candidate)
-            .and_then(|c| c.name("id").map(|m| m.as_str() == wanted))
-            .unwrap_or(false);
-        let by_prefix = candidate.strip_prefix(wanted.as_str()).is_some_and(|rest| {
-            rest.is_empty() || rest.starts_with(|c: char| !c.is_alphanumeric())
-        });
-        if by_group || by_prefix {
+        if search.names(&candidate) {
             let uuid: String = row.get(0).map_err(db_err)?;
-            parents.push(runlore_core::ParentLink {
-                run_id: RunId::parse(&uuid)?,
-                kind: runlore_core::EdgeKind::DerivedFrom,
-                resume_step: None,
-            });
+            parents.push(search.link(RunId::parse(&uuid)?));
             return Ok(());
         }
     }
-    Err(Error::invalid(format!(
-        "run name '{name}' names parent '{wanted}', but no run of project '{project}' has that id"
-    )))
+    Err(search.not_found())
 }
 
 /// A creation with a client-chosen id that already exists: the same run
