@@ -2,6 +2,8 @@
 //! behind the same `MetadataStore` trait. [`open`] is the one place that
 //! picks a backend from the `db` setting ([`DbLocation`]).
 
+mod assembled_lineage;
+mod codec;
 mod location;
 mod open;
 mod postgres;

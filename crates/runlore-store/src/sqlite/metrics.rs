@@ -12,8 +12,8 @@ use runlore_core::time::now_ms;
 use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::chunk;
 use super::{db_err, placement, runs};
+use crate::codec::chunk;
 
 pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
     let tx = conn.transaction().map_err(db_err)?;

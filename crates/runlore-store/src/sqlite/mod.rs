@@ -4,7 +4,6 @@
 //! server never stalls on disk.
 
 mod artifacts;
-mod chunk;
 mod chunk_summary;
 mod downsample;
 mod durability;

@@ -5,8 +5,8 @@
 use runlore_core::{Error, HistoryPoint, MetricSummary, Result, RunId};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::chunk;
 use super::{db_err, runs};
+use crate::codec::chunk;
 
 /// Count, sum, min, max of the finite values among `points`.
 fn fold(points: &[HistoryPoint]) -> (i64, f64, Option<f64>, Option<f64>) {

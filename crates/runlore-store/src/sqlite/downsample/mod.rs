@@ -17,8 +17,8 @@ use runlore_core::store::{MetricRange, SampledHistory};
 use runlore_core::{Error, HistoryPoint, Result, RunId};
 use rusqlite::Connection;
 
-use super::chunk_summary::{BLOCK_POINTS, Extremes};
 use super::{db_err, metrics, runs};
+use crate::codec::summary::{BLOCK_POINTS, Extremes};
 use plan::{BlockReader, Segment};
 
 /// Below this many points a bucket, most of a bucket sits in the blocks its

@@ -16,9 +16,9 @@ use rusqlite::{Connection, MAIN_DB, params};
 
 use runlore_core::{Error, HistoryPoint, Result};
 
-use super::super::chunk::{self, POINT_BYTES};
-use super::super::chunk_summary::{self, BLOCK_POINTS, ChunkSummary};
 use super::super::db_err;
+use crate::codec::chunk::{self, POINT_BYTES};
+use crate::codec::summary::{self as chunk_summary, BLOCK_POINTS, ChunkSummary};
 
 pub enum Segment {
     Stored { rowid: i64, summary: ChunkSummary },

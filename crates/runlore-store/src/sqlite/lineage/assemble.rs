@@ -1,11 +1,8 @@
 //! The graph from the rows: entities from the blobs, activities from the
 //! runs, and (when asked) the DAG edges among those runs.
 //!
-//! [`Assembled`] holds it in `LineageGraph::finish`'s order, each string
-//! once, and becomes either the graph or its JSON. The JSON is written
-//! straight from it: a 10,000-run trace as a graph is some 160,000 small
-//! allocations, which took longer to make, serialise and free than the
-//! walk that found the rows.
+//! It is built into an [`Assembled`] (`crate::assembled_lineage`, shared
+//! by the backends), which becomes either the graph or its JSON.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,28 +12,7 @@ use runlore_core::{Result, RunId, RunStatus, Sha256Hex};
 use rusqlite::{Connection, params};
 
 use super::{Rows, SOURCE_TAG, Touch, db_err, json_keys};
-
-pub(super) struct Assembled {
-    /// The runs, by public id.
-    pub(super) runs: Vec<LineageActivity>,
-    /// Each run's program (`mlflow.source.name`), when it names one.
-    pub(super) sources: Vec<Option<String>>,
-    /// The blobs, by digest; their `paths` stay empty (the records have them).
-    pub(super) blobs: Vec<LineageEntity>,
-    /// By (run, blob, path).
-    pub(super) records: Vec<Record>,
-    /// (run, informant, kind) by run, then informant.
-    pub(super) informed: Vec<(usize, usize, EdgeKind)>,
-}
-
-/// A run (index in `runs`) read or wrote a blob (index in `blobs`).
-pub(super) struct Record {
-    pub(super) run: usize,
-    pub(super) blob: usize,
-    pub(super) output: bool,
-    pub(super) path: String,
-    pub(super) time: i64,
-}
+use crate::assembled_lineage::{Assembled, Record};
 
 impl Assembled {
     /// `blob_depth` (by blob index) and `run_depth` are a trace's hop

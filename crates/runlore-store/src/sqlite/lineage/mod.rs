@@ -6,7 +6,6 @@
 //! rows and `render.rs` turns them into the graph or its JSON.
 
 mod assemble;
-mod render;
 mod trace;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,7 +15,7 @@ use runlore_core::{Error, ErrorKind, Result, RunId};
 use rusqlite::Connection;
 
 use super::{db_err, runs};
-use assemble::Assembled;
+use crate::assembled_lineage::Assembled;
 
 /// The tag MLflow (and the SDK) put the entry point in; it names the
 /// software agent of a run.

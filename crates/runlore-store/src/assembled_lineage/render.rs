@@ -8,7 +8,7 @@ use runlore_core::lineage::{
     LineageInformed, LineageUse, UseRef, write_json,
 };
 
-use super::assemble::Assembled;
+use super::Assembled;
 
 impl Assembled {
     /// Each blob's paths, sorted and once each: (blob, path), by blob.
@@ -50,7 +50,7 @@ impl Assembled {
         out
     }
 
-    pub(super) fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         let paths = self.paths();
         let all: Vec<&str> = paths.iter().map(|&(_, p)| p).collect();
         let mut entities = Vec::with_capacity(self.blobs.len());
@@ -100,7 +100,7 @@ impl Assembled {
         write_json(&graph)
     }
 
-    pub(super) fn into_graph(self) -> LineageGraph {
+    pub(crate) fn into_graph(self) -> LineageGraph {
         let mut paths: Vec<Vec<String>> = vec![Vec::new(); self.blobs.len()];
         for (blob, path) in self.paths() {
             paths[blob].push(path.to_owned());
