@@ -113,6 +113,7 @@ impl<S: MetadataStore> MetadataStore for Validated<S> {
     }
 
     async fn set_run_lifecycle(&self, id: &RunId, lifecycle: Lifecycle) -> Result<Run> {
+        lifecycle_rules::check_run_change(lifecycle)?;
         self.inner.set_run_lifecycle(id, lifecycle).await
     }
 

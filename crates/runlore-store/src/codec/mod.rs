@@ -3,5 +3,6 @@
 //! key's chunks. A database only reads and writes the bytes.
 
 pub mod chunk;
+pub mod feature_leaves;
 pub mod placement;
 pub mod summary;

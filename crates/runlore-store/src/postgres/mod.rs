@@ -7,8 +7,11 @@
 //! replicas may share one database.
 
 mod experiments;
+mod graph;
 mod migrate;
+mod models;
 mod projects;
+mod runs;
 
 use std::str::FromStr;
 

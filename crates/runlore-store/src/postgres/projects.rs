@@ -2,6 +2,7 @@
 //! replicas may create the same project at once: creation relies on the
 //! unique name (`ON CONFLICT`), never on a read before the write.
 
+use deadpool_postgres::GenericClient;
 use runlore_core::time::now_ms;
 use runlore_core::{Error, Lifecycle, LifecycleView, NewProject, Project, ProjectSettings, Result};
 use tokio_postgres::Row;
@@ -132,17 +133,38 @@ fn decode_settings(text: &str) -> Result<ProjectSettings> {
 /// race: the insert waits for a concurrent one and then does nothing, and
 /// the read after it sees the committed row.
 pub(crate) async fn ensure(tx: &deadpool_postgres::Transaction<'_>, name: &str) -> Result<i64> {
+    ensure_with(tx, name).await
+}
+
+/// [`ensure`] on any client (a transaction, usually).
+pub(crate) async fn ensure_with(client: &impl GenericClient, name: &str) -> Result<i64> {
     let now = now_ms();
-    tx.execute(
-        "INSERT INTO projects (name, description, lifecycle, created_at, updated_at)
-         VALUES ($1, '', 'active', $2, $2) ON CONFLICT (name) DO NOTHING",
-        &[&name, &now],
-    )
-    .await
-    .map_err(pg_err)?;
-    let row = tx
+    client
+        .execute(
+            "INSERT INTO projects (name, description, lifecycle, created_at, updated_at)
+             VALUES ($1, '', 'active', $2, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &now],
+        )
+        .await
+        .map_err(pg_err)?;
+    let row = client
         .query_one("SELECT id FROM projects WHERE name = $1", &[&name])
         .await
         .map_err(pg_err)?;
     Ok(row.get(0))
+}
+
+/// A project's settings by internal id.
+pub(crate) async fn settings_of(
+    client: &impl GenericClient,
+    project_id: i64,
+) -> Result<ProjectSettings> {
+    let row = client
+        .query_one(
+            "SELECT settings FROM projects WHERE id = $1",
+            &[&project_id],
+        )
+        .await
+        .map_err(pg_err)?;
+    decode_settings(row.get(0))
 }

@@ -333,33 +333,15 @@ pub fn update(conn: &mut Connection, id: &RunId, patch: &RunPatch) -> Result<Run
     let tx = conn.transaction().map_err(db_err)?;
     let current = get(&tx, id)?;
     let now = now_ms();
-    let status = patch.status.unwrap_or(current.status);
-    let end_time = match (patch.end_time, patch.status) {
-        (Some(t), _) => Some(t),
-        (None, Some(s)) if s.is_terminal() => current.end_time.or(Some(now)),
-        (None, Some(_)) => None,
-        (None, None) => current.end_time,
-    };
-    let start_time = match current.start_time {
-        None if status != RunStatus::Planned => Some(now),
-        other => other,
-    };
-    if let (Some(start), Some(end)) = (start_time, end_time)
-        && end < start
-    {
-        return Err(Error::invalid(format!(
-            "end_time {end} is before the run's start_time {start}"
-        )));
-    }
-    let name = patch.name.clone().unwrap_or(current.name);
+    let next = runlore_core::lifecycle_rules::patch_run(&current, patch, now)?;
     tx.execute(
         "UPDATE runs SET name = ?1, status = ?2, start_time = ?3, end_time = ?4, updated_at = ?5
          WHERE uuid = ?6",
         params![
-            name,
-            status.as_str(),
-            start_time,
-            end_time,
+            next.name,
+            next.status.as_str(),
+            next.start_time,
+            next.end_time,
             now,
             id.as_str()
         ],
@@ -371,11 +353,6 @@ pub fn update(conn: &mut Connection, id: &RunId, patch: &RunPatch) -> Result<Run
 }
 
 pub fn set_lifecycle(conn: &Connection, id: &RunId, lifecycle: Lifecycle) -> Result<Run> {
-    if lifecycle == Lifecycle::Archived {
-        return Err(Error::invalid(
-            "runs are deleted and restored, not archived",
-        ));
-    }
     let key = key_of(conn, id)?;
     conn.execute(
         "UPDATE runs SET lifecycle = ?1, updated_at = ?2 WHERE id = ?3",

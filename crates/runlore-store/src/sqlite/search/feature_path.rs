@@ -7,27 +7,14 @@
 use runlore_core::filter::{FeatureStep, feature_path};
 use runlore_core::{Error, Result};
 
+use crate::codec::feature_leaves::push_member;
+
 pub fn tree_path(path: &str) -> Result<String> {
     let steps = feature_path(path).map_err(Error::invalid)?;
     let mut out = String::from("$");
     for step in steps {
         match step {
-            FeatureStep::Key(key) => {
-                let mut chars = key.chars();
-                let bare = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && chars.all(|c| c.is_ascii_alphanumeric());
-                if bare {
-                    out.push('.');
-                    out.push_str(&key);
-                } else {
-                    out.push_str(".\"");
-                    // As JSON writes the name inside its quotes.
-                    let quoted =
-                        serde_json::to_string(&key).map_err(|e| Error::internal(e.to_string()))?;
-                    out.push_str(&quoted[1..quoted.len() - 1]);
-                    out.push('"');
-                }
-            }
+            FeatureStep::Key(key) => push_member(&mut out, &key),
             FeatureStep::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
@@ -73,5 +60,56 @@ mod tests {
             );
             assert_eq!(vec![tree_path(&pointer).unwrap()], full, "key {key:?}");
         }
+    }
+
+    /// The leaves other backends index are the ones `json_tree` gives,
+    /// path for path and value for value.
+    #[test]
+    fn leaves_match_json_tree() {
+        use crate::codec::feature_leaves::{Leaf, leaves};
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let tree = serde_json::json!({
+            "model": {"lr": 0.001, "layers": [64, 128, {"act": "relu"}], "bias": true},
+            "batch size": 32, "2x": false, "none": null, "empty": {}, "list": [],
+            "big": 12345678901234567890u64, "neg": -3, "é": "ü"
+        });
+        let mut stmt = conn
+            .prepare(
+                "SELECT fullkey, type, atom FROM json_tree(?1)
+                 WHERE type IN ('integer', 'real', 'text', 'true', 'false') ORDER BY fullkey",
+            )
+            .unwrap();
+        let from_sqlite: Vec<(String, String)> = stmt
+            .query_map([tree.to_string()], |r| {
+                let kind: String = r.get(1)?;
+                let atom = match kind.as_str() {
+                    "true" | "false" => kind.clone(),
+                    "text" => r.get::<_, String>(2)?,
+                    "integer" => r
+                        .get::<_, i64>(2)
+                        .map(|v| v.to_string())
+                        .or_else(|_| r.get::<_, f64>(2).map(|v| v.to_string()))?,
+                    _ => r.get::<_, f64>(2)?.to_string(),
+                };
+                Ok((r.get(0)?, atom))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut ours: Vec<(String, String)> = leaves(&tree)
+            .into_iter()
+            .map(|(path, leaf)| {
+                let text = match leaf {
+                    Leaf::Text(t) => t,
+                    Leaf::Number(n) => match n.as_i64() {
+                        Some(i) => i.to_string(),
+                        None => n.as_f64().unwrap().to_string(),
+                    },
+                };
+                (path, text)
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(ours, from_sqlite);
     }
 }
