@@ -4,5 +4,6 @@
 
 pub mod chunk;
 pub mod feature_leaves;
+pub mod ingest;
 pub mod placement;
 pub mod summary;

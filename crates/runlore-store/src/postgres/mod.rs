@@ -6,8 +6,10 @@
 //! Nothing here lives only in this process's memory: several server
 //! replicas may share one database.
 
+mod chunks;
 mod experiments;
 mod graph;
+mod metrics;
 mod migrate;
 mod models;
 mod projects;

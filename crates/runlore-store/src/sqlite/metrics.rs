@@ -5,7 +5,7 @@
 //! steps when a client logs out of order; reads sort, which costs nothing on
 //! already-sorted data.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use runlore_core::store::MetricRange;
 use runlore_core::time::now_ms;
@@ -13,7 +13,7 @@ use runlore_core::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{db_err, placement, runs};
-use crate::codec::chunk;
+use crate::codec::{chunk, ingest};
 
 pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
     let tx = conn.transaction().map_err(db_err)?;
@@ -58,7 +58,7 @@ pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<L
     }
     for (key, points) in by_key {
         let key_id = metric_key_id(&tx, &key)?;
-        let (written, duplicate) = ingest(&tx, run, key_id, points)?;
+        let (written, duplicate) = store_points(&tx, run, key_id, points)?;
         outcome.metrics_written += written;
         outcome.metrics_duplicate += duplicate;
     }
@@ -84,11 +84,7 @@ fn log_param(tx: &Transaction<'_>, run: i64, id: &RunId, key: &str, value: &str)
         .map_err(db_err)?;
     match existing {
         Some(old) if old == value => Ok(false),
-        Some(old) => Err(Error::conflict(format!(
-            "param '{key}' of run '{id}' is already '{}' and params cannot change (got '{}')",
-            ids::truncate_for_message(&old),
-            ids::truncate_for_message(value)
-        ))),
+        Some(old) => Err(ingest::param_conflict(id, key, &old, value)),
         None => {
             tx.prepare_cached("INSERT INTO params (run_id, key, value) VALUES (?1, ?2, ?3)")
                 .map_err(db_err)?
@@ -117,15 +113,14 @@ fn metric_key_id(tx: &Transaction<'_>, key: &str) -> Result<i64> {
 }
 
 /// Stores the new points of one key; returns (written, duplicates skipped).
-fn ingest(
+fn store_points(
     tx: &Transaction<'_>,
     run: i64,
     key_id: i64,
     mut points: Vec<HistoryPoint>,
 ) -> Result<(u64, u64)> {
     let received = points.len() as u64;
-    points.sort_by_key(chunk::identity);
-    points.dedup_by(|a, b| chunk::identity(a) == chunk::identity(b));
+    ingest::dedup(&mut points);
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return Ok((0, received));
     };
@@ -134,13 +129,10 @@ fn ingest(
     // Points identical to stored ones are skipped: only chunks whose step
     // range overlaps the batch can hold them.
     let overlapping = placement::overlapping(tx, run, key_id, min_step, max_step)?;
-    if !overlapping.is_empty() {
-        let seen: HashSet<_> = overlapping
-            .iter()
-            .flat_map(|c| c.points.iter().map(chunk::identity))
-            .collect();
-        points.retain(|p| !seen.contains(&chunk::identity(p)));
-    }
+    ingest::drop_stored(
+        &mut points,
+        overlapping.iter().flat_map(|c| c.points.iter()),
+    );
     let written = points.len() as u64;
     if points.is_empty() {
         return Ok((0, received));
@@ -159,12 +151,7 @@ fn update_latest(
     key_id: i64,
     points: &[HistoryPoint],
 ) -> Result<()> {
-    let rank = |p: &HistoryPoint| (p.step, p.timestamp, p.value.0);
-    let Some(best) = points.iter().max_by(|a, b| {
-        rank(a)
-            .partial_cmp(&rank(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    }) else {
+    let Some(best) = ingest::latest_candidate(points) else {
         return Ok(());
     };
     let current: Option<(i64, i64, Option<f64>)> = tx
@@ -177,15 +164,7 @@ fn update_latest(
         })
         .optional()
         .map_err(db_err)?;
-    let newer = match current {
-        None => true,
-        Some((step, ts, value)) => {
-            (best.step, best.timestamp) > (step, ts)
-                || ((best.step, best.timestamp) == (step, ts)
-                    && value.is_some_and(|v| best.value.0 > v))
-        }
-    };
-    if newer {
+    if ingest::replaces_latest(best, current) {
         let v = best.value.0;
         tx.prepare_cached(
             "INSERT INTO latest_metrics (run_id, key_id, value, is_nan, step, timestamp)

@@ -6,23 +6,7 @@ use runlore_core::{Error, HistoryPoint, MetricSummary, Result, RunId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db_err, runs};
-use crate::codec::chunk;
-
-/// Count, sum, min, max of the finite values among `points`.
-fn fold(points: &[HistoryPoint]) -> (i64, f64, Option<f64>, Option<f64>) {
-    points
-        .iter()
-        .map(|p| p.value.0)
-        .filter(|v| v.is_finite())
-        .fold((0, 0.0, None, None), |(n, sum, lo, hi), v| {
-            (
-                n + 1,
-                sum + v,
-                Some(lo.map_or(v, |lo: f64| lo.min(v))),
-                Some(hi.map_or(v, |hi: f64| hi.max(v))),
-            )
-        })
-}
+use crate::codec::{chunk, ingest};
 
 fn has_row(conn: &Connection, run: i64, key_id: i64) -> Result<bool> {
     Ok(conn
@@ -53,7 +37,7 @@ fn from_chunks(
             .map_err(|e| Error::internal(format!("metric chunk is not a blob: {e}")))?;
         chunk::decode_into(blob, &mut points)?;
     }
-    Ok(fold(&points))
+    Ok(ingest::fold_finite(&points))
 }
 
 /// Summarises the whole stored history of (run, key) into a fresh row.
@@ -76,7 +60,7 @@ pub fn add(conn: &Connection, run: i64, key_id: i64, points: &[HistoryPoint]) ->
     if !has_row(conn, run, key_id)? {
         rebuild(conn, run, key_id)?;
     }
-    let (n, sum, min, max) = fold(points);
+    let (n, sum, min, max) = ingest::fold_finite(points);
     if n == 0 {
         return Ok(());
     }
