@@ -9,6 +9,7 @@
 mod chunks;
 mod experiments;
 mod graph;
+mod graph_views;
 mod metrics;
 mod migrate;
 mod models;
