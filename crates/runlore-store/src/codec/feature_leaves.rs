@@ -6,6 +6,8 @@
 //! `json_tree` itself; other backends use [`leaves`], and search spells a
 //! filter's path with [`push_member`], so both meet on the same text.
 
+use runlore_core::filter::{FeatureStep, feature_path};
+use runlore_core::{Error, Result};
 use serde_json::{Number, Value};
 
 /// One indexed leaf: numbers compare as numbers; strings and booleans
@@ -65,4 +67,18 @@ pub fn push_member(path: &mut String, key: &str) {
         path.push_str(quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or(""));
         path.push('"');
     }
+}
+
+/// A filter's feature path (`features.model.lr`, as the filter language
+/// writes it) spelled as the index spells it.
+pub fn tree_path(path: &str) -> Result<String> {
+    let steps = feature_path(path).map_err(Error::invalid)?;
+    let mut out = String::from("$");
+    for step in steps {
+        match step {
+            FeatureStep::Key(key) => push_member(&mut out, &key),
+            FeatureStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    Ok(out)
 }

@@ -38,6 +38,10 @@ async fn lock_active_run(client: &impl GenericClient, id: &RunId) -> Result<i64>
 
 /// The internal id of a metric key, made when missing (once, under races).
 async fn metric_key_id(client: &impl GenericClient, key: &str) -> Result<i64> {
+    // Looked up first: an insert that meets a conflict still uses an id.
+    if let Some(id) = key_id_of(client, key).await? {
+        return Ok(id);
+    }
     client
         .execute(
             "INSERT INTO metric_keys (key) VALUES ($1) ON CONFLICT (key) DO NOTHING",

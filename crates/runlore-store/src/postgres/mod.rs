@@ -15,6 +15,7 @@ mod migrate;
 mod models;
 mod projects;
 mod runs;
+mod search;
 
 use std::str::FromStr;
 

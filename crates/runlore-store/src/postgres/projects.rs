@@ -138,6 +138,11 @@ pub(crate) async fn ensure(tx: &deadpool_postgres::Transaction<'_>, name: &str) 
 
 /// [`ensure`] on any client (a transaction, usually).
 pub(crate) async fn ensure_with(client: &impl GenericClient, name: &str) -> Result<i64> {
+    let select = "SELECT id FROM projects WHERE name = $1";
+    // Looked up first: an insert that meets a conflict still uses an id.
+    if let Some(row) = client.query_opt(select, &[&name]).await.map_err(pg_err)? {
+        return Ok(row.get(0));
+    }
     let now = now_ms();
     client
         .execute(
@@ -147,10 +152,7 @@ pub(crate) async fn ensure_with(client: &impl GenericClient, name: &str) -> Resu
         )
         .await
         .map_err(pg_err)?;
-    let row = client
-        .query_one("SELECT id FROM projects WHERE name = $1", &[&name])
-        .await
-        .map_err(pg_err)?;
+    let row = client.query_one(select, &[&name]).await.map_err(pg_err)?;
     Ok(row.get(0))
 }
 

@@ -63,23 +63,33 @@ async fn resolve_experiment(client: &impl GenericClient, new: &NewRun) -> Result
     }
     let project_id = projects::ensure_with(client, &new.project).await?;
     let name = new.experiment.as_deref().unwrap_or(DEFAULT_EXPERIMENT);
-    let now = now_ms();
-    // Replicas creating runs in a new experiment at once make it once.
-    client
-        .execute(
-            "INSERT INTO experiments (project_id, name, description, lifecycle, created_at, updated_at)
-             VALUES ($1, $2, '', 'active', $3, $3) ON CONFLICT (project_id, name) DO NOTHING",
-            &[&project_id, &name, &now],
-        )
+    let select = "SELECT id, lifecycle FROM experiments WHERE project_id = $1 AND name = $2";
+    let found = client
+        .query_opt(select, &[&project_id, &name])
         .await
         .map_err(pg_err)?;
-    let row = client
-        .query_one(
-            "SELECT id, lifecycle FROM experiments WHERE project_id = $1 AND name = $2",
-            &[&project_id, &name],
-        )
-        .await
-        .map_err(pg_err)?;
+    let row = match found {
+        Some(row) => row,
+        None => {
+            // Replicas creating runs in a new experiment at once make it
+            // once. (Looked up first: a conflicting insert would still use
+            // up an id, and ids are what MLflow clients see.)
+            let now = now_ms();
+            client
+                .execute(
+                    "INSERT INTO experiments
+                         (project_id, name, description, lifecycle, created_at, updated_at)
+                     VALUES ($1, $2, '', 'active', $3, $3) ON CONFLICT (project_id, name) DO NOTHING",
+                    &[&project_id, &name, &now],
+                )
+                .await
+                .map_err(pg_err)?;
+            client
+                .query_one(select, &[&project_id, &name])
+                .await
+                .map_err(pg_err)?
+        }
+    };
     let lifecycle: String = row.get(1);
     if lifecycle != Lifecycle::Active.as_str() {
         return Err(Error::invalid(format!(

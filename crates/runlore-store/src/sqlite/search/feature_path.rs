@@ -4,22 +4,7 @@
 //! a path exactly as it does: a member name is bare when it is a letter
 //! followed by letters and digits, and quoted otherwise.
 
-use runlore_core::filter::{FeatureStep, feature_path};
-use runlore_core::{Error, Result};
-
-use crate::codec::feature_leaves::push_member;
-
-pub fn tree_path(path: &str) -> Result<String> {
-    let steps = feature_path(path).map_err(Error::invalid)?;
-    let mut out = String::from("$");
-    for step in steps {
-        match step {
-            FeatureStep::Key(key) => push_member(&mut out, &key),
-            FeatureStep::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    Ok(out)
-}
+pub use crate::codec::feature_leaves::tree_path;
 
 #[cfg(test)]
 mod tests {
