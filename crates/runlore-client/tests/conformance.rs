@@ -17,7 +17,7 @@ struct Running {
     _dir: tempfile::TempDir,
 }
 
-async fn open() -> Opened {
+async fn open() -> Option<Opened> {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -36,13 +36,13 @@ async fn open() -> Opened {
     });
     let store = HttpStore::new(&url).unwrap();
     store.health().await.unwrap();
-    Opened::new(
+    Some(Opened::new(
         Arc::new(store),
         Running {
             _stop: stop,
             _dir: dir,
         },
-    )
+    ))
 }
 
 conformance_suite!(open);

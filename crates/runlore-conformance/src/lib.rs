@@ -5,7 +5,7 @@
 //! invokes [`conformance_suite!`]; each case becomes one `#[tokio::test]`:
 //!
 //! ```ignore
-//! async fn open() -> runlore_conformance::Opened { … }
+//! async fn open() -> Option<runlore_conformance::Opened> { … }
 //! runlore_conformance::conformance_suite!(open);
 //! ```
 //!
@@ -40,7 +40,8 @@ impl Opened {
     }
 }
 
-/// One `#[tokio::test]` per case, each on a store `$open().await` gives.
+/// One `#[tokio::test]` per case, each on a store `$open().await` gives
+/// (`Some(Opened)`, or `None` when the backend cannot be reached).
 #[macro_export]
 macro_rules! conformance_suite {
     ($open:path) => {
@@ -64,7 +65,11 @@ macro_rules! conformance_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let opened: $crate::Opened = $open().await;
+                // `None`: the backend is not there to test (the function
+                // says why; CI never lets that pass).
+                let Some(opened): Option<$crate::Opened> = $open().await else {
+                    return;
+                };
                 $crate::cases::$group::$case(opened.store.clone()).await;
                 drop(opened);
             }

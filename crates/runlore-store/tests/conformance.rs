@@ -7,9 +7,9 @@ use runlore_conformance::{Opened, conformance_suite};
 
 mod support;
 
-async fn open() -> Opened {
+async fn open() -> Option<Opened> {
     let (dir, store) = support::open();
-    Opened::new(store, dir)
+    Some(Opened::new(store, dir))
 }
 
 conformance_suite!(open);

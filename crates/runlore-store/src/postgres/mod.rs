@@ -10,6 +10,7 @@ mod chunks;
 mod experiments;
 mod graph;
 mod graph_views;
+mod metadata;
 mod metrics;
 mod migrate;
 mod models;
