@@ -7,7 +7,11 @@
 //! small allocations, which took longer to make, serialise and free than
 //! the walk that found the rows.
 
+mod assemble;
 mod render;
+mod rows;
+
+pub(crate) use rows::{ActivityRow, Rows, SOURCE_TAG, Touch, blob_alone, no_such_blob};
 
 use runlore_core::graph::EdgeKind;
 use runlore_core::lineage::{LineageActivity, LineageEntity};

@@ -17,25 +17,6 @@ use crate::codec::{chunk, ingest};
 /// A stored summary: count, sum, min and max of the finite values.
 type Folded = (i64, f64, Option<f64>, Option<f64>);
 
-/// The run's key, locked for this transaction, refusing deleted runs.
-async fn lock_active_run(client: &impl GenericClient, id: &RunId) -> Result<i64> {
-    let row = client
-        .query_opt(
-            "SELECT id, lifecycle FROM runs WHERE uuid = $1 FOR NO KEY UPDATE",
-            &[&id.as_str()],
-        )
-        .await
-        .map_err(pg_err)?
-        .ok_or_else(|| Error::not_found("run", id))?;
-    let lifecycle: &str = row.get(1);
-    if lifecycle != Lifecycle::Active.as_str() {
-        return Err(Error::invalid(format!(
-            "run '{id}' is deleted; restore it before writing to it"
-        )));
-    }
-    Ok(row.get(0))
-}
-
 /// The internal id of a metric key, made when missing (once, under races).
 async fn metric_key_id(client: &impl GenericClient, key: &str) -> Result<i64> {
     // Looked up first: an insert that meets a conflict still uses an id.
@@ -232,7 +213,7 @@ impl PostgresStore {
     pub async fn log_batch(&self, id: &RunId, batch: LogBatch) -> Result<LogOutcome> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(pg_err)?;
-        let run = lock_active_run(&tx, id).await?;
+        let run = runs::lock_active(&tx, id).await?;
         let mut outcome = LogOutcome {
             params_written: log_params(&tx, run, id, &batch.params).await?,
             tags_written: log_tags(&tx, run, &batch.tags).await?,

@@ -6,6 +6,7 @@
 //! Nothing here lives only in this process's memory: several server
 //! replicas may share one database.
 
+mod artifacts;
 mod chunks;
 mod experiments;
 mod graph;

@@ -440,6 +440,26 @@ impl PostgresStore {
     }
 }
 
+/// [`active_key_of`], locking the run's row until the transaction ends
+/// (writes that check then change its rows take it).
+pub(crate) async fn lock_active(client: &impl GenericClient, id: &RunId) -> Result<i64> {
+    let row = client
+        .query_opt(
+            "SELECT id, lifecycle FROM runs WHERE uuid = $1 FOR NO KEY UPDATE",
+            &[&id.as_str()],
+        )
+        .await
+        .map_err(pg_err)?
+        .ok_or_else(|| Error::not_found("run", id))?;
+    let lifecycle: &str = row.get(1);
+    if lifecycle != Lifecycle::Active.as_str() {
+        return Err(Error::invalid(format!(
+            "run '{id}' is deleted; restore it before writing to it"
+        )));
+    }
+    Ok(row.get(0))
+}
+
 async fn key_of_locked(client: &impl GenericClient, id: &RunId) -> Result<i64> {
     Ok(client
         .query_opt(

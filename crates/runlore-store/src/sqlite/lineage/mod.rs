@@ -11,77 +11,38 @@ mod trace;
 use std::collections::{BTreeSet, HashMap};
 
 use runlore_core::lineage::{LineageGraph, LineageScope, MAX_TRACE_DEPTH, to_json};
-use runlore_core::{Error, ErrorKind, Result, RunId};
+use runlore_core::{Error, Result, RunId};
 use rusqlite::Connection;
 
 use super::{db_err, runs};
-use crate::assembled_lineage::Assembled;
+use crate::assembled_lineage::{Assembled, Rows, Touch, no_such_blob};
 
-/// The tag MLflow (and the SDK) put the entry point in; it names the
-/// software agent of a run.
-const SOURCE_TAG: &str = "mlflow.source.name";
-
-/// One artifact row or dataset input, by run key and blob (an index into
-/// [`Rows::digests`]).
-#[derive(Debug, Clone)]
-struct Touch {
-    run: i64,
-    blob: usize,
-    path: String,
-    size: u64,
-    media_type: String,
-    output: bool,
-    uri: Option<String>,
-    time: i64,
-}
-
-/// The rows read for a question, with each digest they name kept once: a
-/// trace meets every blob twice or more, and rows compare and look up
-/// blobs by index instead of by 64-character digest.
-#[derive(Debug, Default)]
-struct Rows {
-    touches: Vec<Touch>,
-    digests: Vec<String>,
-    index: HashMap<String, usize>,
-}
-
-impl Rows {
-    fn blob(&mut self, sha: &str) -> usize {
-        if let Some(&i) = self.index.get(sha) {
-            return i;
-        }
-        self.digests.push(sha.to_owned());
-        self.index.insert(sha.to_owned(), self.digests.len() - 1);
-        self.digests.len() - 1
+/// Appends the rows of a statement made by [`touches_sql`].
+fn read_rows(
+    rows: &mut Rows,
+    stmt: &mut rusqlite::Statement<'_>,
+    arg: impl rusqlite::ToSql,
+) -> Result<()> {
+    let mut found = stmt.query([arg]).map_err(db_err)?;
+    while let Some(r) = found.next().map_err(db_err)? {
+        let sha = r
+            .get_ref(1)
+            .map_err(db_err)?
+            .as_str()
+            .map_err(|e| db_err(e.into()))?;
+        let blob = rows.blob(sha);
+        rows.touches.push(Touch {
+            run: r.get(0).map_err(db_err)?,
+            blob,
+            path: r.get(2).map_err(db_err)?,
+            size: u64::try_from(r.get::<_, i64>(3).map_err(db_err)?).unwrap_or(0),
+            media_type: r.get(4).map_err(db_err)?,
+            output: r.get(5).map_err(db_err)?,
+            uri: r.get(6).map_err(db_err)?,
+            time: r.get(7).map_err(db_err)?,
+        });
     }
-
-    /// Appends the rows of a statement made by [`touches_sql`].
-    fn read(
-        &mut self,
-        stmt: &mut rusqlite::Statement<'_>,
-        arg: impl rusqlite::ToSql,
-    ) -> Result<()> {
-        let mut rows = stmt.query([arg]).map_err(db_err)?;
-        while let Some(r) = rows.next().map_err(db_err)? {
-            let sha = r
-                .get_ref(1)
-                .map_err(db_err)?
-                .as_str()
-                .map_err(|e| db_err(e.into()))?;
-            let blob = self.blob(sha);
-            self.touches.push(Touch {
-                run: r.get(0).map_err(db_err)?,
-                blob,
-                path: r.get(2).map_err(db_err)?,
-                size: u64::try_from(r.get::<_, i64>(3).map_err(db_err)?).unwrap_or(0),
-                media_type: r.get(4).map_err(db_err)?,
-                output: r.get(5).map_err(db_err)?,
-                uri: r.get(6).map_err(db_err)?,
-                time: r.get(7).map_err(db_err)?,
-            });
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Artifact rows of runs; `{filter}` is a condition on `run_id`/`sha256`.
@@ -124,7 +85,7 @@ fn touches(
     let mut stmt = conn
         .prepare_cached(&touches_sql(filter, true))
         .map_err(db_err)?;
-    rows.read(&mut stmt, arg)
+    read_rows(rows, &mut stmt, arg)
 }
 
 /// A JSON array of the strings, for `json_each`.
@@ -144,13 +105,6 @@ fn json_keys(keys: &[i64]) -> String {
     }
     out.push(']');
     out
-}
-
-fn no_such_blob(sha: &impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::NotFound,
-        format!("no run used or made bytes with sha256 {sha}"),
-    )
 }
 
 /// What a question comes to before it is written out.
@@ -198,7 +152,7 @@ fn answer(conn: &Connection, scope: &LineageScope) -> Result<Answer> {
             if rows.touches.is_empty() {
                 return Err(no_such_blob(sha));
             }
-            Answer::Rows(Assembled::build(
+            Answer::Rows(assemble::build(
                 conn,
                 rows,
                 &[],
@@ -235,11 +189,7 @@ fn of_run(conn: &Connection, id: &RunId) -> Result<Assembled> {
             "sha256 IN (SELECT value FROM json_each(?1))",
             inputs,
         )?;
-        let mut i = 0;
-        rows.touches.retain(|t| {
-            i += 1;
-            i <= mine || (t.output && t.run != run)
-        });
+        rows.keep_producers(mine, run);
     }
     // The run itself (even without artifacts) and the runs it was
     // informed by are activities of its lineage.
@@ -250,7 +200,7 @@ fn of_run(conn: &Connection, id: &RunId) -> Result<Assembled> {
     for parent in stmt.query_map([run], |r| r.get(0)).map_err(db_err)? {
         extra.push(parent.map_err(db_err)?);
     }
-    Assembled::build(conn, rows, &extra, &[], &HashMap::new(), true)
+    assemble::build(conn, rows, &extra, &[], &HashMap::new(), true)
 }
 
 fn of_project(conn: &Connection, name: &str) -> Result<Assembled> {
@@ -278,5 +228,5 @@ fn of_project(conn: &Connection, name: &str) -> Result<Assembled> {
         .map_err(db_err)?
         .collect::<rusqlite::Result<_>>()
         .map_err(db_err)?;
-    Assembled::build(conn, rows, &keys, &[], &HashMap::new(), true)
+    assemble::build(conn, rows, &keys, &[], &HashMap::new(), true)
 }

@@ -20,11 +20,12 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
-use runlore_core::lineage::{LineageEntity, LineageGraph, TraceDirection};
+use runlore_core::lineage::TraceDirection;
 use runlore_core::{Result, Sha256Hex};
 use rusqlite::{Connection, Statement};
 
-use super::{Answer, Assembled, DATASET_ROWS, Rows, db_err, no_such_blob, touches, touches_sql};
+use super::{Answer, DATASET_ROWS, assemble, db_err, read_rows, touches, touches_sql};
+use crate::assembled_lineage::{Rows, blob_alone};
 
 /// The statements of one walk.
 struct Steps<'c> {
@@ -114,7 +115,7 @@ impl Walk<'_> {
         let first = self.rows.touches.len();
         // Lent out while its rows are read (they name it by index anyway).
         let sha = std::mem::take(&mut self.rows.digests[blob]);
-        let read = self.rows.read(&mut self.steps.rows_of_blob, &sha);
+        let read = read_rows(&mut self.rows, &mut self.steps.rows_of_blob, &sha);
         self.rows.digests[blob] = sha;
         read?;
         if depth >= self.max_depth {
@@ -166,51 +167,14 @@ pub(super) fn trace(
         ..
     } = walk;
     if run_depth.is_empty() {
-        return blob_alone(conn, start).map(Answer::Graph);
+        let mut known = Rows::default();
+        touches(conn, &mut known, "sha256 = ?1", start.as_str())?;
+        return blob_alone(start, &known).map(Answer::Graph);
     }
     // The reached runs' rows, all on reached blobs: what a run made (up) or
     // used (down) on the way, and what it used (up) or made (down) further
     // on. (A blob's rows include runs the walk never reached.)
-    rows.touches.retain(|t| run_depth.contains_key(&t.run));
+    rows.keep_reached(&run_depth);
     blob_depth.resize(rows.digests.len(), None);
-    // When rows of one blob disagree, the first media type and the last
-    // location win: keep the order traces always read rows in: artifact
-    // rows, then dataset inputs, each by run key, then by path (and digest).
-    let digests = &rows.digests;
-    rows.touches.sort_by(|a, b| {
-        (a.uri.is_some(), a.run, &a.path)
-            .cmp(&(b.uri.is_some(), b.run, &b.path))
-            .then_with(|| digests[a.blob].cmp(&digests[b.blob]))
-    });
-    Assembled::build(conn, rows, &[], &blob_depth, &run_depth, false).map(Answer::Rows)
-}
-
-/// Nothing upstream (or downstream), or depth 0: the answer is the blob
-/// alone, if any run knows it at all.
-fn blob_alone(conn: &Connection, start: &Sha256Hex) -> Result<LineageGraph> {
-    let mut known = Rows::default();
-    touches(conn, &mut known, "sha256 = ?1", start.as_str())?;
-    let Some(first) = known.touches.first() else {
-        return Err(no_such_blob(start));
-    };
-    let mut paths: Vec<String> = known.touches.iter().map(|t| t.path.clone()).collect();
-    paths.sort();
-    paths.dedup();
-    Ok(LineageGraph {
-        entities: vec![LineageEntity {
-            sha256: start.clone(),
-            size: first.size,
-            media_type: first.media_type.clone(),
-            paths,
-            uri: known.touches.iter().find_map(|t| t.uri.clone()),
-            first_seen: known
-                .touches
-                .iter()
-                .map(|t| t.time)
-                .min()
-                .unwrap_or(first.time),
-            depth: Some(0),
-        }],
-        ..LineageGraph::default()
-    })
+    assemble::build(conn, rows, &[], &blob_depth, &run_depth, false).map(Answer::Rows)
 }
