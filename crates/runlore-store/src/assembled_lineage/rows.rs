@@ -57,18 +57,24 @@ impl Rows {
         });
     }
 
-    /// A trace's rows: only the reached runs', in the order traces always
-    /// read rows in (artifact rows, then dataset inputs, each by run key,
-    /// then by path and digest), since when rows of one blob disagree the
-    /// first media type and the last location win.
-    pub(crate) fn keep_reached(&mut self, run_depth: &HashMap<i64, u32>) {
-        self.touches.retain(|t| run_depth.contains_key(&t.run));
+    /// Puts the rows in the order a trace reads them (see
+    /// [`Rows::keep_reached`]), keeping all.
+    pub(crate) fn sort_as_read(&mut self) {
         let digests = &self.digests;
         self.touches.sort_by(|a, b| {
             (a.uri.is_some(), a.run, &a.path)
                 .cmp(&(b.uri.is_some(), b.run, &b.path))
                 .then_with(|| digests[a.blob].cmp(&digests[b.blob]))
         });
+    }
+
+    /// A trace's rows: only the reached runs', in the order traces always
+    /// read rows in (artifact rows, then dataset inputs, each by run key,
+    /// then by path and digest), since when rows of one blob disagree the
+    /// first media type and the last location win.
+    pub(crate) fn keep_reached(&mut self, run_depth: &HashMap<i64, u32>) {
+        self.touches.retain(|t| run_depth.contains_key(&t.run));
+        self.sort_as_read();
     }
 }
 

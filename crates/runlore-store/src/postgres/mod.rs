@@ -11,6 +11,7 @@ mod chunks;
 mod experiments;
 mod graph;
 mod graph_views;
+mod lineage;
 mod metadata;
 mod metrics;
 mod migrate;
