@@ -62,7 +62,7 @@ impl Both {
             path: path.into(),
             sha256: sha(blob),
             size: 100 + u64::from(blob),
-            media_type: if blob % 2 == 0 {
+            media_type: if blob.is_multiple_of(2) {
                 "text/csv"
             } else {
                 "application/octet-stream"
