@@ -28,6 +28,9 @@ import requests
 
 from compat import Api, unique
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pg_database import server_db_args  # noqa: E402  (tests/, shared by the suites)
+
 # Fail fast instead of retrying a server bug for minutes; no telemetry.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
@@ -104,7 +107,8 @@ def _start_runlore(tmp):
     log_path = tmp / "server.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
-        [str(_runlore_binary()), "server", "--port", "0", "--data-dir", str(data_dir)],
+        [str(_runlore_binary()), "server", "--port", "0", "--data-dir", str(data_dir)]
+        + server_db_args(),
         stdout=subprocess.PIPE,
         stderr=log,
         stdin=subprocess.DEVNULL,

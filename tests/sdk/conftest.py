@@ -18,6 +18,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "sdk" / "python"))
+sys.path.insert(0, str(REPO / "tests"))
+from pg_database import server_db_args  # noqa: E402  (tests/, shared by the suites)
 START_TIMEOUT_S = 30
 
 
@@ -46,11 +48,13 @@ class Server:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
+        # One database for the server's whole life: a restart finds its data.
+        self.db_args = server_db_args()
 
     def start(self):
         self.process = subprocess.Popen(
             [str(runlore_bin()), "server", "--port", str(self.port), "--data-dir",
-             str(self.data_dir)],
+             str(self.data_dir)] + self.db_args,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

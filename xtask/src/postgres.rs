@@ -34,6 +34,8 @@ pub const URL_VAR: &str = "RUNLORE_TEST_POSTGRES_URL";
 pub struct Postgres {
     child: Child,
     dir: PathBuf,
+    /// The server binaries (createdb for the Python suites' databases).
+    bin: PathBuf,
     pub url: String,
 }
 
@@ -93,6 +95,7 @@ impl Postgres {
         let mut postgres = Postgres {
             child,
             dir,
+            bin: bin.clone(),
             url: format!("postgres://{ROLE}@127.0.0.1:{port}/{DATABASE}"),
         };
         postgres.wait_ready(&bin, port, &log_path)?;
@@ -115,6 +118,15 @@ impl Postgres {
     /// Points the tests at this cluster.
     pub fn configure(&self, cmd: &mut Command) {
         cmd.env(URL_VAR, &self.url);
+    }
+
+    /// Runs a Python suite's servers on this cluster: `RUNLORE_SUITE_DB`
+    /// says so, and each server gets a fresh database made with the
+    /// cluster's `createdb` (tests/pg_database.py).
+    pub fn configure_suite(&self, cmd: &mut Command) {
+        self.configure(cmd);
+        cmd.env("RUNLORE_SUITE_DB", "postgres")
+            .env("RUNLORE_TEST_PG_BIN", &self.bin);
     }
 
     fn wait_ready(&mut self, bin: &Path, port: u16, log_path: &Path) -> Result<()> {

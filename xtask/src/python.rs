@@ -8,6 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::postgres::Postgres;
 use crate::process::{self, cargo, root, target_dir};
 
 const MLFLOW_SUITE: &str = "tests/mlflow";
@@ -60,7 +61,8 @@ pub fn ensure_venv(requirements: &Path) -> Result<PathBuf> {
 
 /// Builds the debug binary, then runs the MLflow-compatibility suite against
 /// it. pytest's "no tests collected" (exit 5) fails like any other failure.
-pub fn mlflow_suite() -> Result<()> {
+/// `postgres`: run the suite's server on that cluster instead of SQLite.
+pub fn mlflow_suite(postgres: Option<&Postgres>) -> Result<()> {
     let suite = root().join(MLFLOW_SUITE);
     let python = ensure_venv(&suite.join("requirements.txt"))?;
     process::run(cargo().args(["build", "-p", "runlore"]))?;
@@ -73,13 +75,17 @@ pub fn mlflow_suite() -> Result<()> {
         .args(["-m", "pytest", MLFLOW_SUITE, "-q"])
         .env("RUNLORE_BIN", &binary)
         .env_remove("MLFLOW_COMPAT_TARGET")
-        .env_remove("MLFLOW_TRACKING_URI");
-    process::run(&mut cmd).context("the MLflow-compatibility suite failed")
+        .env_remove("MLFLOW_TRACKING_URI")
+        .env_remove("RUNLORE_SUITE_DB");
+    let backend = describe_backend(&mut cmd, postgres);
+    process::run(&mut cmd)
+        .with_context(|| format!("the MLflow-compatibility suite failed on {backend}"))
 }
 
 /// The Python SDK suite (tests/sdk): the repository's sdk/python against the
 /// debug binary, in the same venv (it needs pytest only).
-pub fn sdk_suite() -> Result<()> {
+/// `postgres`: run the suite's servers on that cluster instead of SQLite.
+pub fn sdk_suite(postgres: Option<&Postgres>) -> Result<()> {
     let python = ensure_venv(&root().join(MLFLOW_SUITE).join("requirements.txt"))?;
     process::run(cargo().args(["build", "-p", "runlore"]))?;
     let binary = target_dir().join("debug").join("runlore");
@@ -88,8 +94,22 @@ pub fn sdk_suite() -> Result<()> {
         .args(["-m", "pytest", SDK_SUITE, "-q"])
         .env("RUNLORE_BIN", &binary)
         .env_remove("RUNLORE_SERVER")
-        .env_remove("RUNLORE_JOURNAL_DIR");
-    process::run(&mut cmd).context("the Python SDK suite failed")
+        .env_remove("RUNLORE_JOURNAL_DIR")
+        .env_remove("RUNLORE_SUITE_DB");
+    let backend = describe_backend(&mut cmd, postgres);
+    process::run(&mut cmd).with_context(|| format!("the Python SDK suite failed on {backend}"))
+}
+
+/// Points a suite at PostgreSQL when given one; names the backend.
+fn describe_backend(cmd: &mut Command, postgres: Option<&Postgres>) -> &'static str {
+    match postgres {
+        Some(cluster) => {
+            cluster.configure_suite(cmd);
+            eprintln!("xtask> this suite's servers run on PostgreSQL");
+            "PostgreSQL"
+        }
+        None => "SQLite",
+    }
 }
 
 /// FNV-1a over the file's bytes: stable across Rust versions and machines,

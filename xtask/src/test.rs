@@ -32,14 +32,17 @@ pub fn run(lint: bool) -> Result<()> {
     s3.configure(&mut tests);
     postgres.configure(&mut tests);
     process::run(&mut tests)?;
-    drop(postgres);
     drop(s3);
     // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
-    // installed into .venv) against the built binary.
-    python::mlflow_suite()?;
+    // installed into .venv) against the built binary, on SQLite and then on
+    // PostgreSQL.
+    python::mlflow_suite(None)?;
+    python::mlflow_suite(Some(&postgres))?;
     // The Python SDK (sdk/python) against the built binary: crash, offline
-    // and sync tests included.
-    python::sdk_suite()?;
+    // and sync tests included; on both backends too.
+    python::sdk_suite(None)?;
+    python::sdk_suite(Some(&postgres))?;
+    drop(postgres);
     // The served OpenAPI document against the built binary: the real
     // schemathesis, fixed seed and budget; a 5xx, an undocumented status or
     // content type, or a body off its schema fails the run.

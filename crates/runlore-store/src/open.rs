@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use runlore_core::{ArtifactIndex, Error, MetadataStore, ModelStore, Result, Validated};
 
-use crate::{DbLocation, Durability, SqliteStore};
+use crate::{DbLocation, Durability, PostgresStore, SqliteStore};
 
 /// How long a SQLite write waits for another process's lock by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,11 +62,14 @@ pub async fn open(config: &StoreConfig) -> Result<OpenedStore> {
                 models: store,
             })
         }
-        DbLocation::Postgres(_) => Err(Error::invalid(format!(
-            "db '{}': this build cannot open PostgreSQL yet (its store does not serve every \
-             operation); use a sqlite: location",
-            config.db
-        ))),
+        DbLocation::Postgres(url) => {
+            let store = Arc::new(Validated::new(PostgresStore::connect(url).await?));
+            Ok(OpenedStore {
+                metadata: store.clone(),
+                artifacts: store.clone(),
+                models: store,
+            })
+        }
     }
 }
 
