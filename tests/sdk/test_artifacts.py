@@ -101,8 +101,11 @@ def test_sync_into_a_local_data_dir(idle_server, journal_dir, tmp_path):
     run.finish()
     from conftest import runlore_bin
     import subprocess
-    done = subprocess.run([str(runlore_bin()), "--data-dir", str(idle_server.data_dir), "sync",
-                           str(journal_dir)], capture_output=True, text=True, timeout=120)
+    # The same database the server will open (its data dir's SQLite file,
+    # or its PostgreSQL database when the suite runs there).
+    done = subprocess.run([str(runlore_bin()), "--data-dir", str(idle_server.data_dir)]
+                          + idle_server.db_args + ["sync", str(journal_dir)],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     idle_server.start()
     assert idle_server.run(run.id)["status"] == "FINISHED"
