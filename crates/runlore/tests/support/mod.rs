@@ -147,6 +147,12 @@ pub struct ServerChild {
 
 impl ServerChild {
     pub fn start(cwd: &Path, data_dir: &Path) -> ServerChild {
+        ServerChild::start_with(cwd, data_dir, &[])
+    }
+
+    /// [`ServerChild::start`] with more `runlore server` arguments (`--db`,
+    /// `--artifacts`).
+    pub fn start_with(cwd: &Path, data_dir: &Path, extra: &[&str]) -> ServerChild {
         let mut cmd = std::process::Command::new(BIN);
         for var in RUNLORE_VARS {
             cmd.env_remove(var);
@@ -155,6 +161,7 @@ impl ServerChild {
             .current_dir(cwd)
             .args(["server", "--port", "0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -185,7 +192,7 @@ impl ServerChild {
             panic!("unexpected first line from runlore server: {line:?}");
         };
         assert!(
-            line.contains(&format!("(data: {}, db: sqlite:)", data_dir.display())),
+            line.contains(&format!("(data: {}, db: ", data_dir.display())),
             "{line}"
         );
         ServerChild { child, url }
