@@ -21,9 +21,9 @@ pub fn run(lint: bool) -> Result<()> {
             "warnings",
         ]))?;
     }
-    // Unit tests, the store conformance suite on real SQLite files, server
-    // tests on port 0 and CLI tests against the built binary; the blob
-    // store's suite also on a real S3-compatible server.
+    // Unit tests, the store conformance suite on SQLite, PostgreSQL and
+    // HttpStore, server tests on port 0 and CLI tests against the built
+    // binary; the blob store's suite also on a real S3-compatible server.
     // PostgreSQL's tests use one throwaway cluster, each in its own database.
     let s3 = S3Server::start()?;
     let postgres = Postgres::start()?;
@@ -32,6 +32,15 @@ pub fn run(lint: bool) -> Result<()> {
     s3.configure(&mut tests);
     postgres.configure(&mut tests);
     process::run(&mut tests)?;
+    // The server's tests again with its metadata on PostgreSQL (a database
+    // per test server; the blobs stay local or on the S3 server).
+    let mut on_postgres = cargo();
+    on_postgres.args(["test", "-p", "runlore-server"]);
+    s3.configure(&mut on_postgres);
+    postgres.configure(&mut on_postgres);
+    on_postgres.env("RUNLORE_SERVER_TESTS_DB", "postgres");
+    eprintln!("xtask> the server's tests on PostgreSQL");
+    process::run(&mut on_postgres)?;
     drop(s3);
     // The real `mlflow` client (pinned in tests/mlflow/requirements.txt,
     // installed into .venv) against the built binary, on SQLite and then on

@@ -33,6 +33,7 @@ impl TestServer {
     pub async fn on(data_dir: PathBuf, adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let mut config = ServerConfig {
             data_dir: data_dir.clone(),
+            db: database_for(&data_dir).await,
             ..ServerConfig::default()
         };
         adjust(&mut config);
@@ -163,6 +164,48 @@ impl TestServer {
 /// A new, empty bucket on the S3 test server (`RUNLORE_TEST_S3_ENDPOINT`,
 /// set by `cargo xtask test`), named from `prefix`; `None` when no S3 test
 /// server runs.
+/// Whether this run of the server tests keeps metadata in PostgreSQL
+/// (`RUNLORE_SERVER_TESTS_DB=postgres`, set by `cargo xtask test` for its
+/// second pass), in the cluster at RUNLORE_TEST_POSTGRES_URL.
+pub fn on_postgres() -> bool {
+    std::env::var("RUNLORE_SERVER_TESTS_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// SQLite in the data dir, or on PostgreSQL a database of the data dir's
+/// own (named from its path, so a server started again on the same data
+/// dir finds its data, as on SQLite).
+async fn database_for(data_dir: &std::path::Path) -> runlore_store::DbLocation {
+    if !on_postgres() {
+        return runlore_store::DbLocation::default();
+    }
+    let admin = std::env::var("RUNLORE_TEST_POSTGRES_URL")
+        .expect("RUNLORE_SERVER_TESTS_DB=postgres needs RUNLORE_TEST_POSTGRES_URL");
+    let hash = data_dir
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let name = format!("server_{hash:016x}");
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    if let Err(e) = client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+    {
+        // 42P04: it exists (the same data dir again).
+        assert_eq!(
+            e.code().map(|c| c.code()),
+            Some("42P04"),
+            "cannot create {name}: {e}"
+        );
+    }
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    runlore_store::DbLocation::parse(&url).unwrap()
+}
+
 pub async fn s3_bucket(prefix: &str) -> Option<String> {
     let endpoint = std::env::var("RUNLORE_TEST_S3_ENDPOINT").ok()?;
     let nanos = std::time::SystemTime::now()
