@@ -2,11 +2,25 @@
 //! points are new, which point becomes a key's latest value, what a param
 //! conflict says, and the running summary of finite values.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use runlore_core::{Error, HistoryPoint, RunId, ids};
+use runlore_core::{Error, HistoryPoint, MetricPoint, RunId, ids};
 
 use super::chunk;
+
+/// A batch's points by metric key, stamped `now` where they carry no
+/// timestamp.
+pub fn by_key(metrics: Vec<MetricPoint>, now: i64) -> BTreeMap<String, Vec<HistoryPoint>> {
+    let mut out: BTreeMap<String, Vec<HistoryPoint>> = BTreeMap::new();
+    for p in metrics {
+        out.entry(p.key).or_default().push(HistoryPoint {
+            step: p.step,
+            timestamp: p.timestamp.unwrap_or(now),
+            value: p.value,
+        });
+    }
+    out
+}
 
 /// Sorts a key's points by identity and drops repeats within the batch.
 pub fn dedup(points: &mut Vec<HistoryPoint>) {

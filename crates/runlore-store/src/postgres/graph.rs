@@ -366,15 +366,7 @@ impl PostgresStore {
     pub async fn set_run_features(&self, id: &RunId, features_tree: Value) -> Result<RunFeatures> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(pg_err)?;
-        let run: i64 = tx
-            .query_opt(
-                "SELECT id FROM runs WHERE uuid = $1 FOR UPDATE",
-                &[&id.as_str()],
-            )
-            .await
-            .map_err(pg_err)?
-            .ok_or_else(|| Error::not_found("run", id))?
-            .get(0);
+        let run = runs::key_of_locked(&tx, id).await?;
         match stored_full(&tx, run).await? {
             Some(stored) if stored != features_tree => {
                 return Err(Error::conflict(format!(

@@ -233,15 +233,7 @@ impl PostgresStore {
             .map_err(pg_err)?;
             outcome.components_written += 1;
         }
-        let mut by_key: BTreeMap<String, Vec<HistoryPoint>> = BTreeMap::new();
-        for p in batch.metrics {
-            by_key.entry(p.key).or_default().push(HistoryPoint {
-                step: p.step,
-                timestamp: p.timestamp.unwrap_or(now),
-                value: p.value,
-            });
-        }
-        for (key, points) in by_key {
+        for (key, points) in ingest::by_key(batch.metrics, now) {
             let key_id = metric_key_id(&tx, &key).await?;
             let (written, duplicate) = store_points(&tx, run, key_id, points).await?;
             outcome.metrics_written += written;

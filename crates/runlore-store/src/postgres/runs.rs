@@ -460,7 +460,8 @@ pub(crate) async fn lock_active(client: &impl GenericClient, id: &RunId) -> Resu
     Ok(row.get(0))
 }
 
-async fn key_of_locked(client: &impl GenericClient, id: &RunId) -> Result<i64> {
+/// The run's key, its row locked until the transaction ends.
+pub(crate) async fn key_of_locked(client: &impl GenericClient, id: &RunId) -> Result<i64> {
     Ok(client
         .query_opt(
             "SELECT id FROM runs WHERE uuid = $1 FOR UPDATE",

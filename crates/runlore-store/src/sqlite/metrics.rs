@@ -5,8 +5,6 @@
 //! steps when a client logs out of order; reads sort, which costs nothing on
 //! already-sorted data.
 
-use std::collections::BTreeMap;
-
 use runlore_core::store::MetricRange;
 use runlore_core::time::now_ms;
 use runlore_core::*;
@@ -48,15 +46,7 @@ pub fn log_batch(conn: &mut Connection, id: &RunId, batch: LogBatch) -> Result<L
         .map_err(db_err)?;
         outcome.components_written += 1;
     }
-    let mut by_key: BTreeMap<String, Vec<HistoryPoint>> = BTreeMap::new();
-    for p in batch.metrics {
-        by_key.entry(p.key).or_default().push(HistoryPoint {
-            step: p.step,
-            timestamp: p.timestamp.unwrap_or(now),
-            value: p.value,
-        });
-    }
-    for (key, points) in by_key {
+    for (key, points) in ingest::by_key(batch.metrics, now) {
         let key_id = metric_key_id(&tx, &key)?;
         let (written, duplicate) = store_points(&tx, run, key_id, points)?;
         outcome.metrics_written += written;

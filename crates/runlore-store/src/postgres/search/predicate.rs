@@ -7,6 +7,8 @@ use runlore_core::filter::{
     Attribute, CompareOp, Comparison, DatasetField, Expr, Field, Literal, Operand,
 };
 use runlore_core::{Error, Result};
+
+use crate::sql_common::experiment_id_comparison;
 use tokio_postgres::types::ToSql;
 
 use crate::codec::feature_leaves::tree_path;
@@ -68,25 +70,7 @@ impl Sql {
     }
 }
 
-pub fn attribute_column(attr: Attribute) -> &'static str {
-    match attr {
-        Attribute::RunId => "r.uuid",
-        Attribute::RunName => "r.name",
-        Attribute::Status => "r.status",
-        Attribute::StartTime => "r.start_time",
-        Attribute::EndTime => "r.end_time",
-        Attribute::Created => "r.created_at",
-        Attribute::Updated => "r.updated_at",
-        Attribute::ExperimentId => "r.experiment_id",
-        Attribute::User => "r.\"user\"",
-        // Derived, as the MLflow API reports it: experiments without a
-        // location of their own use the artifact proxy's.
-        Attribute::ArtifactUri => {
-            "(COALESCE((SELECT e.artifact_location FROM experiments e WHERE e.id = r.experiment_id), \
-             'mlflow-artifacts:/' || r.experiment_id) || '/' || r.uuid || '/artifacts')"
-        }
-    }
-}
+pub use crate::sql_common::attribute_column;
 
 pub fn expr_sql(sql: &mut Sql, expr: &Expr) -> Result<String> {
     Ok(match expr {
@@ -131,7 +115,10 @@ fn compare_sql(sql: &mut Sql, c: &Comparison) -> Result<String> {
                 .transpose()?;
             Ok(keyed(c, table, &format!("f.key = {k}"), matches))
         }
-        Field::Attribute(Attribute::ExperimentId) => experiment_id(sql, c),
+        Field::Attribute(Attribute::ExperimentId) => match experiment_id_comparison(c) {
+            Some(c) => predicate(sql, "r.experiment_id", &c),
+            None => Ok("FALSE".to_owned()),
+        },
         Field::Attribute(attr) => predicate(sql, attribute_column(*attr), c),
         Field::Feature(path) => {
             let p = sql.text(tree_path(path)?);
@@ -161,33 +148,6 @@ fn compare_sql(sql: &mut Sql, c: &Comparison) -> Result<String> {
             Ok(keyed(c, "run_inputs", &key_match, matches))
         }
     }
-}
-
-/// Experiment ids are strings on the wire and integers inside; a string
-/// that is not a number matches nothing.
-fn experiment_id(sql: &mut Sql, c: &Comparison) -> Result<String> {
-    let as_id = |l: &Literal| match l {
-        Literal::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .map(|v| Literal::Number(v as f64)),
-        Literal::Number(n) => Some(Literal::Number(*n)),
-    };
-    let value = match &c.value {
-        Operand::String(s) => match as_id(&Literal::String(s.clone())) {
-            Some(Literal::Number(n)) => Operand::Number(n),
-            _ => return Ok("FALSE".to_owned()),
-        },
-        Operand::List(items) => Operand::List(items.iter().filter_map(as_id).collect()),
-        other => other.clone(),
-    };
-    let c = Comparison {
-        field: c.field.clone(),
-        op: c.op,
-        value,
-    };
-    predicate(sql, "r.experiment_id", &c)
 }
 
 /// A feature comparison sees only values of its operand's type, as on

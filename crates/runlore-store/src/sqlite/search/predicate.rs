@@ -10,6 +10,8 @@ use runlore_core::filter::{
     Attribute, CompareOp, Comparison, DatasetField, Expr, Field, Literal, Operand,
 };
 use runlore_core::{Error, Result};
+
+use crate::sql_common::experiment_id_comparison;
 use rusqlite::types::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,25 +48,7 @@ impl Sql {
     }
 }
 
-pub fn attribute_column(attr: Attribute) -> &'static str {
-    match attr {
-        Attribute::RunId => "r.uuid",
-        Attribute::RunName => "r.name",
-        Attribute::Status => "r.status",
-        Attribute::StartTime => "r.start_time",
-        Attribute::EndTime => "r.end_time",
-        Attribute::Created => "r.created_at",
-        Attribute::Updated => "r.updated_at",
-        Attribute::ExperimentId => "r.experiment_id",
-        Attribute::User => "r.user",
-        // Derived, as the MLflow API reports it: experiments without a
-        // location of their own use the artifact proxy's.
-        Attribute::ArtifactUri => {
-            "(COALESCE((SELECT e.artifact_location FROM experiments e WHERE e.id = r.experiment_id), \
-             'mlflow-artifacts:/' || r.experiment_id) || '/' || r.uuid || '/artifacts')"
-        }
-    }
-}
+pub use crate::sql_common::attribute_column;
 
 pub fn expr_sql(sql: &mut Sql, expr: &Expr, mode: Mode) -> Result<String> {
     Ok(match expr {
@@ -134,31 +118,10 @@ fn compare_sql(sql: &mut Sql, c: &Comparison, mode: Mode) -> Result<String> {
             let k = sql.arg(key.clone());
             keyed(sql, c, table, &format!("f.key = {k}"), mode)
         }
-        Field::Attribute(Attribute::ExperimentId) => {
-            // Experiment ids are strings on the wire and integers inside.
-            let as_id = |l: &Literal| match l {
-                Literal::String(s) => s
-                    .trim()
-                    .parse::<i64>()
-                    .map(|v| Literal::Number(v as f64))
-                    .ok(),
-                Literal::Number(n) => Some(Literal::Number(*n)),
-            };
-            let value = match &c.value {
-                Operand::String(s) => match as_id(&Literal::String(s.clone())) {
-                    Some(Literal::Number(n)) => Operand::Number(n),
-                    _ => return Ok("0 = 1".to_owned()),
-                },
-                Operand::List(items) => Operand::List(items.iter().filter_map(as_id).collect()),
-                other => other.clone(),
-            };
-            let c = Comparison {
-                field: c.field.clone(),
-                op: c.op,
-                value,
-            };
-            predicate(sql, "r.experiment_id", &c)
-        }
+        Field::Attribute(Attribute::ExperimentId) => match experiment_id_comparison(c) {
+            Some(c) => predicate(sql, "r.experiment_id", &c),
+            None => Ok("0 = 1".to_owned()),
+        },
         Field::Attribute(attr) => predicate(sql, attribute_column(*attr), c),
         Field::Feature(path) => {
             let p = sql.arg(super::feature_path::tree_path(path)?);
